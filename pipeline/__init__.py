@@ -1,0 +1,1 @@
+"""Reproducible MLOps pipeline for plates, driving and captions."""

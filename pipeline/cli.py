@@ -1,0 +1,193 @@
+"""`pipeline`: one command per stage, the task as an argument.
+
+Heavy libraries (pandas, Great Expectations, TensorFlow, MLflow) are imported by the stage
+that needs them, so `pipeline --help` answers at once.
+"""
+
+from enum import Enum
+from importlib import import_module
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from pipeline.config import DEFAULT_PARAMS, load_config
+from pipeline.core.errors import PipelineError
+from pipeline.tasks import TASKS
+
+app = typer.Typer(
+    help="Reproducible MLOps pipeline for licence plates, driving logs and Flickr8k captions.\n\n"
+    "Each command is one DVC stage; `dvc repro` runs them all in order.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+TaskName = Enum("TaskName", {name: name for name in TASKS}, type=str)  # type: ignore[misc]
+TaskArgument = Annotated[TaskName, typer.Argument(help="Dataset to work on.", show_default=False)]
+ParamsOption = Annotated[
+    Path, typer.Option("--params", help="Params file to read instead of params.yaml.")
+]
+
+
+def _fail(err: PipelineError) -> typer.Exit:
+    stderr.print(f"[bold red]error:[/] {escape(str(err))}")
+    return typer.Exit(1)
+
+
+def _run_stage(stage: str, task: TaskName | None, params: Path) -> None:
+    """Run `pipeline.stages.<stage>.run`; an expected failure becomes one line and exit 1."""
+    try:
+        config = load_config(params)
+        run = import_module(f"pipeline.stages.{stage}").run
+        message = run(config) if task is None else run(task.value, config)
+    except PipelineError as err:
+        raise _fail(err) from None
+    stdout.print(escape(message))
+
+
+@app.command()
+def sample(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Write a small synthetic dataset in TASK's real on-disk format to `data/sample/TASK/`.
+
+    Deterministic from `seed`; sizes come from the `sample.TASK` section of params.
+    """
+    _run_stage("sample", task, params)
+
+
+@app.command()
+def ingest(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Read `data.TASK.raw_dir` into `data/interim/TASK/manifest.parquet` with a split column.
+
+    Works on the sample or on the real dataset in the same format. No row is dropped:
+    rows ingest cannot read carry an `issue` for `validate` to report.
+    """
+    _run_stage("ingest", task, params)
+
+
+@app.command()
+def validate(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Check TASK's manifest and every file it names with a Great Expectations suite.
+
+    Writes `valid.parquet` and `rejected.parquet` (with a `reason` per row) next to the
+    manifest, `reports/validation/TASK.json` and HTML data docs under `reports/validation/`.
+    Fails when the rejected share exceeds `validate.max_rejected_fraction` or a structural
+    check (schema, overlapping splits) fails.
+    """
+    _run_stage("validate", task, params)
+
+
+@app.command()
+def augment(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Augment TASK's valid train split into `data/processed/TASK/`; val/test copied as they are.
+
+    Driving: side cameras with the steering correction, flips, brightness, shifts and
+    down-sampling of straight driving, with before/after histograms in `reports/TASK/augment/`.
+    """
+    _run_stage("augment", task, params)
+
+
+@app.command()
+def pretrain(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Train the self-supervised backbone (rotation prediction) on every task's train images.
+
+    Writes `models/backbone/backbone.weights.h5`, used when `backbone.weights: selfsup`,
+    and the pretext accuracy to `reports/backbone/pretext.json`.
+    """
+    _run_stage("pretrain", None, params)
+
+
+@app.command()
+def train(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Train TASK's model (two-phase fine-tuning) into `models/TASK/model.keras`.
+
+    Opens an MLflow run with every param, per-epoch metrics, git and DVC lineage. An
+    interrupted run resumes from its last finished epoch when rerun.
+    """
+    _run_stage("train", task, params)
+
+
+@app.command()
+def evaluate(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Score TASK's model on the test split beside its trivial baseline.
+
+    Writes `reports/TASK/metrics.json` and plots, and logs them into the training's MLflow run.
+    """
+    _run_stage("evaluate", task, params)
+
+
+@app.command()
+def register(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Register TASK's trained model as a new MLflow model version aliased `candidate`."""
+    _run_stage("register", task, params)
+
+
+@app.command()
+def promote(
+    task: TaskArgument,
+    version: Annotated[
+        int | None, typer.Option(help="Version to promote (default: the `candidate`).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if it does not beat the champion.")
+    ] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Give `champion` back to its previous holder.")
+    ] = False,
+) -> None:
+    """Move TASK's `champion` alias to a version that beats the current champion.
+
+    Both are compared on the primary test metric measured on the same test split; the
+    decision, both figures, who and when are recorded as tags on the version.
+    """
+    from pipeline.core import registry, tracking
+
+    primary = TASKS[task.value].primary_metric
+    try:
+        tracking.configure_tracking()
+        if rollback:
+            decision = registry.rollback(task.value)
+        else:
+            decision = registry.promote(task.value, primary, version=version, force=force)
+    except PipelineError as err:
+        raise _fail(err) from None
+    (stdout if decision.promoted else stderr).print(escape(f"{task.value}: {decision.reason}"))
+    if not decision.promoted:
+        raise typer.Exit(1)
+
+
+@app.command()
+def models(task: TaskArgument) -> None:
+    """List TASK's registered versions with their aliases and primary metric."""
+    from rich.table import Table
+
+    from pipeline.core import registry, tracking
+
+    primary = TASKS[task.value].primary_metric
+    try:
+        tracking.configure_tracking()
+        versions = registry.list_versions(task.value)
+    except PipelineError as err:
+        raise _fail(err) from None
+    table = Table(title=f"{task.value} models ({primary.name}, "
+                  f"{'higher' if primary.greater_is_better else 'lower'} is better)")
+    for column in ("version", "aliases", primary.name, "run", "created"):
+        table.add_column(column)
+    for row in versions:
+        value = row.get("primary_value")
+        table.add_row(
+            str(row["version"]),
+            ", ".join(row.get("aliases", [])),
+            "-" if value is None else f"{value:.4f}",
+            str(row.get("run_id", ""))[:8],
+            str(row.get("created", "")),
+        )
+    stdout.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,95 @@
+"""Typed params: params.yaml is parsed once into frozen models that reject unknown keys.
+
+Each stage has a section; a stage whose settings differ per task has one subsection per
+task, whose model the task declares (`Task.params`). The models are assembled from the
+task registry, so a new task brings its own params without an edit here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, create_model
+
+from pipeline.core.accelerate import AcceleratorParams
+from pipeline.core.backbones import BackboneParams
+from pipeline.core.errors import PipelineError
+from pipeline.core.pretext import PretrainParams
+from pipeline.core.section import Section
+from pipeline.tasks import TASKS
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+class ConfigError(PipelineError):
+    """params.yaml is missing, malformed, or has an unknown or mistyped key."""
+
+
+class DataSource(Section):
+    raw_dir: Path = Field(description="raw dataset folder: the sample or a real dataset")
+
+
+class ValidateShared(Section):
+    max_rejected_fraction: float = Field(0.05, ge=0.0, le=1.0)
+    workers: int = Field(4, gt=0, description="threads that decode images")
+
+
+def _per_task_section(stage: str, base: type[Section] = Section) -> type[Section]:
+    """A section with one required subsection per task that declares params for `stage`."""
+    fields: dict[str, Any] = {
+        name: (task.params[stage], ...) for name, task in TASKS.items() if stage in task.params
+    }
+    return create_model(f"{stage.title()}Section", __base__=base, **fields)
+
+
+DataSection = create_model(
+    "DataSection", __base__=Section, **{name: (DataSource, ...) for name in TASKS}
+)
+
+
+class Config(Section):
+    seed: int = Field(description="the one seed every random choice derives from")
+    data: DataSection  # type: ignore[valid-type]
+    sample: _per_task_section("sample")  # type: ignore[valid-type]
+    ingest: _per_task_section("ingest")  # type: ignore[valid-type]
+    validate_: _per_task_section("validate", ValidateShared) = Field(  # type: ignore[valid-type]
+        alias="validate"
+    )
+    augment: _per_task_section("augment")  # type: ignore[valid-type]
+    backbone: BackboneParams
+    pretrain: PretrainParams
+    train: _per_task_section("train", AcceleratorParams)  # type: ignore[valid-type]
+    evaluate: _per_task_section("evaluate")  # type: ignore[valid-type]
+
+    def for_task(self, stage: str, task: str) -> Any:
+        """The params of `task` in `stage`'s section."""
+        section = self.validate_ if stage == "validate" else getattr(self, stage)
+        return getattr(section, task)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key (check its spelling and its section)"
+    if error["type"] == "missing":
+        return f"{where}: missing"
+    return f"{where}: {error['msg'].lower()} (got {error['input']!r})"
+
+
+def load_config(path: Path = DEFAULT_PARAMS) -> Config:
+    """Parse `path` into a Config, or raise ConfigError naming every bad key."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: no such params file") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(_describe(e) for e in err.errors())  # type: ignore[arg-type]
+        raise ConfigError(f"{path}: {problems}") from err

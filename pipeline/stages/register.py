@@ -1,0 +1,24 @@
+"""`register`: a new registered-model version of the trained model, aliased `candidate`."""
+
+import json
+
+from pipeline.config import Config
+from pipeline.core import layout, registry, tracking
+from pipeline.tasks import TASKS
+
+
+def run(task_name: str, config: Config) -> str:
+    tracking.configure_tracking()
+    metrics = json.loads((layout.task_reports(task_name) / "metrics.json").read_text())
+    run_id = json.loads(layout.run_file(task_name).read_text())["run_id"]
+    numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    version = registry.register(
+        task_name,
+        run_id,
+        "model",
+        numbers,
+        TASKS[task_name].primary_metric,
+        str(metrics["test_split_hash"]),
+        layout.model_dir(task_name) / "registered.json",
+    )
+    return f"{task_name}: registered version {version} as models:/{task_name}@candidate"

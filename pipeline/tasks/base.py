@@ -1,0 +1,92 @@
+"""What a task is: a small declaration plus the modules of its subpackage.
+
+Stages talk only to this interface, so a new dataset is a new subpackage registered in
+`pipeline.tasks.TASKS`, with no edit to any stage. A task subpackage provides, by
+convention, the modules below; they are imported on first use so that `pipeline --help`
+does not pay for pandas, OpenCV or TensorFlow:
+
+- `sample.py`: `write_sample(out_dir, params, seed)`: a small synthetic dataset in the
+  real on-disk format;
+- `ingest.py`: `read_raw(raw_dir, params, seed) -> DataFrame`: manifest rows with
+  canonical columns, `split`, `issue`, `issue_detail`;
+- `checks.py`: `label_checks(manifest, params) -> DataFrame` (derived columns) and
+  `expectations(params) -> list` (Great Expectations, row-level ones with meta.reason);
+- `augment.py`: `augment(valid, raw_dir, out_dir, params, seed) -> (manifest, report)`:
+  the train split augmented, val/test copied unchanged; `write_reports(report, folder)`:
+  its plots;
+- `training.py`: `fit(processed_dir, params, backbone, work_dir, seed, callbacks) ->
+  (model, history)` and `log_model(model)` (to the active MLflow run);
+- `evaluate.py`: `evaluate(model, valid, raw_dir, params, out_dir) -> metrics`, plots
+  written into `out_dir`.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pipeline.core.registry import PrimaryMetric
+from pipeline.core.section import Section
+from pipeline.core.splits import SPLITS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Task:
+    name: ClassVar[str]
+    #: params model of this task's subsection of each stage section, e.g. {"sample": ...}
+    params: ClassVar[dict[str, type[Section]]]
+    #: manifest columns holding image paths (relative to the raw root)
+    image_columns: ClassVar[tuple[str, ...]]
+    #: rows sharing this column's value must share a split, or the test set leaks
+    group_column: ClassVar[str]
+    #: values the manifest's `split` column may take
+    splits: ClassVar[tuple[str, ...]] = SPLITS
+    #: the test metric `promote` compares, and its direction
+    primary_metric: ClassVar[PrimaryMetric]
+
+    def _module(self, name: str) -> ModuleType:
+        return import_module(f"{type(self).__module__}.{name}")
+
+    def write_sample(self, out_dir: Path, params: Any, seed: int) -> None:
+        self._module("sample").write_sample(out_dir, params, seed)
+
+    def read_raw(self, raw_dir: Path, params: Any, seed: int) -> pd.DataFrame:
+        return self._module("ingest").read_raw(raw_dir, params, seed)
+
+    def label_checks(self, manifest: pd.DataFrame, params: Any) -> pd.DataFrame:
+        return self._module("checks").label_checks(manifest, params)
+
+    def expectations(self, params: Any) -> list[Any]:
+        return self._module("checks").expectations(params)
+
+    def augment(
+        self, valid: pd.DataFrame, raw_dir: Path, out_dir: Path, params: Any, seed: int
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        return self._module("augment").augment(valid, raw_dir, out_dir, params, seed)
+
+    def write_augment_reports(self, report: dict[str, Any], folder: Path) -> None:
+        self._module("augment").write_reports(report, folder)
+
+    def fit(
+        self,
+        processed_dir: Path,
+        params: Any,
+        backbone: Any,
+        work_dir: Path,
+        seed: int,
+        callbacks: list[Any],
+    ) -> tuple[Any, dict[str, list[float]]]:
+        training = self._module("training")
+        return training.fit(processed_dir, params, backbone, work_dir, seed, callbacks)
+
+    def log_model(self, model: Any) -> None:
+        self._module("training").log_model(model)
+
+    def evaluate(
+        self, model: Any, valid: pd.DataFrame, raw_dir: Path, params: Any, out_dir: Path
+    ) -> dict[str, Any]:
+        return self._module("evaluate").evaluate(model, valid, raw_dir, params, out_dir)

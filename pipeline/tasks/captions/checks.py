@@ -1,0 +1,37 @@
+"""Label checks of the captions manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipeline.tasks.captions.params import CaptionsValidateParams
+
+
+def label_checks(manifest: pd.DataFrame, params: CaptionsValidateParams) -> pd.DataFrame:
+    return manifest.assign(
+        check_n_captions=manifest["captions"].map(len),
+        check_blank_captions=manifest["captions"].map(lambda cs: sum(not c.strip() for c in cs)),
+    )
+
+
+def expectations(params: CaptionsValidateParams) -> list[Any]:
+    import great_expectations as gx
+
+    E = gx.expectations
+    label = {"intent": "label"}
+    return [
+        # label: an image needs captions to be learnt or scored
+        E.ExpectColumnValuesToBeBetween(
+            column="check_n_captions",
+            min_value=params.min_captions,
+            meta={**label, "reason": f"fewer than {params.min_captions} captions"},
+        ),
+        # label: an empty caption would teach the model to stop at once
+        E.ExpectColumnValuesToBeInSet(
+            column="check_blank_captions",
+            value_set=[0],
+            meta={**label, "reason": "blank caption"},
+        ),
+    ]

@@ -1,0 +1,55 @@
+"""Params of the driving task, one model per stage section."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from pipeline.core.finetune import FinetuneParams
+from pipeline.core.section import ImageSizeLimits, Section
+from pipeline.tasks.driving.augment import DrivingAugmentParams
+from pipeline.tasks.driving.sample import DrivingSampleParams
+
+
+class DrivingIngestParams(Section):
+    segment_frames: int = Field(
+        40, gt=0, description="frames per contiguous segment; a segment is never split"
+    )
+    guard_frames: int = Field(
+        2, ge=0, description="frames at a split boundary kept out of every split ('guard')"
+    )
+    val_fraction: float = Field(0.15, ge=0, lt=1)
+    test_fraction: float = Field(0.15, ge=0, lt=1)
+
+
+class DrivingValidateParams(ImageSizeLimits):
+    min_width: int = 320
+    max_width: int = 320
+    min_height: int = 160
+    max_height: int = 160
+    steering_limit: float = Field(1.0, gt=0, description="|steering| above this is rejected")
+    max_speed: float = Field(35.0, gt=0, description="mph; the simulator tops out near 30")
+
+
+class DrivingTrainParams(Section):
+    model: Literal["pilotnet", "transfer"] = "pilotnet"
+    batch_size: int = Field(64, gt=0)
+    crop_top: int = Field(60, ge=0, description="sky rows cut off the 160-row frame")
+    crop_bottom: int = Field(25, ge=0, description="hood rows cut off the frame")
+    transfer_input: tuple[int, int] = Field((66, 200), description="backbone input, rows x cols")
+    dropout: float = Field(0.3, ge=0, lt=1)
+    fit: FinetuneParams = FinetuneParams()
+
+
+class DrivingEvaluateParams(Section):
+    curve_threshold: float = Field(0.1, gt=0, description="|angle| from which a frame is a curve")
+    batch_size: int = Field(128, gt=0)
+
+
+__all__ = [
+    "DrivingAugmentParams",
+    "DrivingEvaluateParams",
+    "DrivingIngestParams",
+    "DrivingSampleParams",
+    "DrivingTrainParams",
+    "DrivingValidateParams",
+]

@@ -1,0 +1,64 @@
+"""Train a steering model on the augmented frames; log it so it serves raw frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.backbones import BackboneParams
+from pipeline.core.finetune import two_phase_fit
+from pipeline.core.tfdata import image_dataset
+from pipeline.tasks.driving.model import FRAME_SHAPE, build_model
+from pipeline.tasks.driving.params import DrivingTrainParams
+
+if TYPE_CHECKING:
+    import keras
+
+
+def fit(
+    processed_dir: Path,
+    params: DrivingTrainParams,
+    backbone: BackboneParams,
+    work_dir: Path,
+    seed: int,
+    callbacks: list[Any],
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Model trained on the train split, early-stopped on the val split."""
+    manifest = pd.read_parquet(processed_dir / "manifest.parquet")
+    train, val = (manifest[manifest["split"] == split] for split in ("train", "val"))
+    datasets = [
+        image_dataset(
+            processed_dir,
+            rows["image"].tolist(),
+            rows["steering"].to_numpy(dtype=np.float32),
+            params.batch_size,
+            shuffle=shuffle,
+            seed=seed,
+        )
+        for rows, shuffle in ((train, True), (val, False))
+    ]
+    model, base_name = build_model(params, backbone)
+    history = two_phase_fit(
+        model,
+        *datasets,
+        params.fit,
+        loss="mse",
+        metrics=["mae"],
+        work_dir=work_dir,
+        base_name=base_name,
+        extra_callbacks=callbacks,
+    )
+    return model, history
+
+
+def log_model(model: keras.Model) -> None:
+    """The Keras flavour with a tensor signature: raw 160x320 RGB frames in, one angle out."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    example = np.zeros((1, *FRAME_SHAPE), dtype=np.float32)
+    signature = infer_signature(example, model.predict(example, verbose=0))
+    mlflow.keras.log_model(model, name="model", signature=signature)

@@ -1,0 +1,73 @@
+"""The CLI as a user runs it: help, one-line errors, and the three stages on tiny data."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+REPO = Path(__file__).parents[2]
+runner = CliRunner()
+
+
+@pytest.fixture
+def tiny_project(tmp_path, monkeypatch):
+    """A working folder with params.yaml shrunk to a few items per task."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["sample"]["plates"]["images"] = 12
+    params["sample"]["driving"]["frames"] = 60
+    params["sample"]["captions"]["images"] = 16
+    params["validate"]["max_rejected_fraction"] = 0.25
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_help_lists_every_stage():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("sample", "ingest", "validate"):
+        assert command in result.output
+
+
+def test_command_help_explains_the_task_argument():
+    result = runner.invoke(app, ["ingest", "--help"])
+    assert result.exit_code == 0
+    assert "raw_dir" in result.output and "plates" in result.output
+
+
+def test_an_unknown_task_is_refused():
+    result = runner.invoke(app, ["sample", "boats"])
+    assert result.exit_code == 2
+    assert "boats" in result.output
+
+
+def test_a_bad_params_key_is_one_line_without_traceback(tiny_project):
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["seed"] = "forty-two"
+    Path("bad.yaml").write_text(yaml.safe_dump(params))
+    result = runner.invoke(app, ["sample", "plates", "--params", "bad.yaml"])
+    assert result.exit_code == 1
+    assert "seed:" in result.output and "forty-two" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ingest_of_a_missing_raw_folder_says_how_to_fix_it(tiny_project):
+    result = runner.invoke(app, ["ingest", "driving"])
+    assert result.exit_code == 1
+    assert "is not a folder" in result.output and "pipeline sample driving" in result.output
+
+
+@pytest.mark.parametrize("task", ["plates", "driving", "captions"])
+def test_sample_ingest_validate_reconcile(tiny_project, task):
+    for stage in ("sample", "ingest", "validate"):
+        result = runner.invoke(app, [stage, task])
+        assert result.exit_code == 0, result.output
+    report = json.loads(Path(f"reports/validation/{task}.json").read_text())
+    assert report["rows_in"] == report["valid"] + report["rejected"] > 0
+    assert report["passed"] is True
+    assert Path(f"data/interim/{task}/valid.parquet").is_file()
+    assert Path(f"reports/validation/docs/{task}/index.html").is_file()

@@ -1,0 +1,20 @@
+"""Shared fixtures: tiny images written in the test, never the sample stage's output."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def write_image():
+    """Write a small random colour JPEG (or PNG) at `path` and return the path."""
+
+    def write(path: Path, width: int = 96, height: int = 64, seed: int = 0) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pixels = np.random.default_rng(seed).integers(0, 255, (height, width, 3), dtype=np.uint8)
+        assert cv2.imwrite(str(path), pixels)
+        return path
+
+    return write
