@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev repro test lint format lock clean
+.PHONY: help install install-dev repro test lint format lock ui clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,9 +42,12 @@ format: install-dev ## Format the code
 	$(BIN)/ruff format pipeline tests
 	$(BIN)/ruff check --fix pipeline tests
 
-lock: ## Re-resolve requirements/*.lock from requirements/*.in
-	cd requirements && uvx uv@0.13.8 pip compile main.in --python-version 3.11 -o main.lock
-	cd requirements && uvx uv@0.13.8 pip compile dev.in --python-version 3.11 -o dev.lock
+lock: $(BIN)/python ## Re-resolve requirements/*.lock from requirements/*.in
+	cd requirements && ../$(UV) pip compile main.in --python-version 3.11 -o main.lock
+	cd requirements && ../$(UV) pip compile dev.in --python-version 3.11 -o dev.lock
+
+ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db
 
 clean: ## Remove the virtual environment
 	rm -rf $(VENV)

@@ -173,8 +173,10 @@ def models(task: TaskArgument) -> None:
         versions = registry.list_versions(task.value)
     except PipelineError as err:
         raise _fail(err) from None
-    table = Table(title=f"{task.value} models ({primary.name}, "
-                  f"{'higher' if primary.greater_is_better else 'lower'} is better)")
+    table = Table(
+        title=f"{task.value} models ({primary.name}, "
+        f"{'higher' if primary.greater_is_better else 'lower'} is better)"
+    )
     for column in ("version", "aliases", primary.name, "run", "created"):
         table.add_column(column)
     for row in versions:

@@ -13,10 +13,8 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, create_model
 
-from pipeline.core.accelerate import AcceleratorParams
-from pipeline.core.backbones import BackboneParams
 from pipeline.core.errors import PipelineError
-from pipeline.core.pretext import PretrainParams
+from pipeline.core.model_params import AcceleratorParams, BackboneParams, PretrainParams
 from pipeline.core.section import Section
 from pipeline.tasks import TASKS
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pipeline.core.section import Section
-
-
-class AcceleratorParams(Section):
-    mixed_precision: Literal["auto", "on", "off"] = "auto"
-    jit_compile: bool = False
+from pipeline.core.model_params import AcceleratorParams
 
 
 def distribution_strategy(params: AcceleratorParams) -> tuple[Any, str]:

@@ -1,7 +1,5 @@
 """Deterministic, seeded assignment of dataset items to train/val/test."""
 
-import numpy as np
-
 SPLITS = ("train", "val", "test")
 
 
@@ -12,6 +10,8 @@ def assign_splits(
 
     Keys are sorted first, so the split does not depend on the order files were listed in.
     """
+    import numpy as np  # lazily: the CLI imports SPLITS and must start fast
+
     ordered = sorted(keys)
     order = np.random.default_rng(seed).permutation(len(ordered))
     n_test = round(len(ordered) * test_fraction)

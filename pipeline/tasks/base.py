@@ -22,17 +22,25 @@ does not pay for pandas, OpenCV or TensorFlow:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pipeline.core.registry import PrimaryMetric
 from pipeline.core.section import Section
 from pipeline.core.splits import SPLITS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+@dataclass(frozen=True)
+class PrimaryMetric:
+    """The test metric that decides promotion, and which way is better."""
+
+    name: str
+    greater_is_better: bool
 
 
 class Task:

@@ -1,8 +1,7 @@
 """Udacity simulator recordings: steering-angle regression from camera frames."""
 
-from pipeline.core.registry import PrimaryMetric
 from pipeline.core.splits import SPLITS
-from pipeline.tasks.base import Task
+from pipeline.tasks.base import PrimaryMetric, Task
 from pipeline.tasks.driving.params import (
     DrivingAugmentParams,
     DrivingEvaluateParams,

@@ -33,10 +33,16 @@ def expectations(params: DrivingValidateParams) -> list[Any]:
         ),
         # label: pedals are fractions
         E.ExpectColumnValuesToBeBetween(
-            column="throttle", min_value=0, max_value=1, meta={**label, "reason": "throttle out of [0, 1]"}
+            column="throttle",
+            min_value=0,
+            max_value=1,
+            meta={**label, "reason": "throttle out of [0, 1]"},
         ),
         E.ExpectColumnValuesToBeBetween(
-            column="brake", min_value=0, max_value=1, meta={**label, "reason": "brake out of [0, 1]"}
+            column="brake",
+            min_value=0,
+            max_value=1,
+            meta={**label, "reason": "brake out of [0, 1]"},
         ),
         # label: a negative or absurd speed is a corrupt row
         E.ExpectColumnValuesToBeBetween(

@@ -14,7 +14,7 @@ from pipeline.core.plots import new_figure, save_figure
 ANGLE_BINS = (-1.0, -0.3, -0.1, -0.02, 0.02, 0.1, 0.3, 1.0)
 
 
-def test_split_hash(test: pd.DataFrame) -> str:
+def split_fingerprint(test: pd.DataFrame) -> str:
     """Identity of the test split: two models are only compared on the same one."""
     rows = sorted(zip(test["center"], test["steering"].round(6), strict=True))
     return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
@@ -68,7 +68,7 @@ def score(
             "true": jitter(true, test["segment"]),
         },
         "test_rows": len(true),
-        "test_split_hash": test_split_hash(test),
+        "test_split_hash": split_fingerprint(test),
     }
 
 
@@ -79,7 +79,7 @@ def _mse(true: np.ndarray, predicted: np.ndarray, mask: np.ndarray) -> float | N
 def prediction_rows(test: pd.DataFrame, predicted: np.ndarray) -> list[dict[str, Any]]:
     """Rows for the DVC plot of true and predicted angle over test frames."""
     return [
-        {"frame": i, "true": float(t), "predicted": float(p)}
+        {"frame": i, "actual": float(t), "predicted": float(p)}
         for i, (t, p) in enumerate(zip(test["steering"], predicted, strict=True))
     ]
 
@@ -100,7 +100,9 @@ def plot_scatter(test: pd.DataFrame, predicted: np.ndarray, path: Path) -> None:
     true = test["steering"].to_numpy()
     axes.scatter(true, predicted, s=8, alpha=0.6)
     axes.plot([-1, 1], [-1, 1], color="grey", linestyle="--", linewidth=1)
-    axes.set(xlabel="true angle", ylabel="predicted angle", title="Predicted vs true", aspect="equal")
+    axes.set(
+        xlabel="true angle", ylabel="predicted angle", title="Predicted vs true", aspect="equal"
+    )
     axes.set_xlim(-1, 1)
     axes.set_ylim(-1, 1)
     save_figure(figure, path)

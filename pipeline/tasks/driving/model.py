@@ -58,7 +58,9 @@ def transfer(params: DrivingTrainParams, backbone: BackboneParams) -> keras.Mode
     return keras.Model(frames, angle, name="transfer")
 
 
-def build_model(params: DrivingTrainParams, backbone: BackboneParams) -> tuple[keras.Model, str | None]:
+def build_model(
+    params: DrivingTrainParams, backbone: BackboneParams
+) -> tuple[keras.Model, str | None]:
     """(model, name of its pretrained base layer or None for a from-scratch model)."""
     if params.model == "pilotnet":
         return pilotnet(params), None

@@ -4,10 +4,22 @@ from typing import Literal
 
 from pydantic import Field
 
-from pipeline.core.finetune import FinetuneParams
+from pipeline.core.model_params import FinetuneParams
 from pipeline.core.section import ImageSizeLimits, Section
-from pipeline.tasks.driving.augment import DrivingAugmentParams
-from pipeline.tasks.driving.sample import DrivingSampleParams
+
+
+class DrivingSampleParams(Section):
+    frames: int = Field(900, gt=0, description="rows of driving_log.csv, 3 frames each")
+    camera_offset: float = Field(
+        0.5, ge=0, description="side cameras' distance from the centre, in road half-widths"
+    )
+    zero_fraction: float = Field(
+        0.45, ge=0, le=1, description="share of track stretches that are straight"
+    )
+    scenery_frames: int = Field(60, gt=0, description="frames between changes of colours")
+    recording_dir: str = Field(
+        r"C:\Users\udacity\Desktop\track1", description="recording machine's folder in the log"
+    )
 
 
 class DrivingIngestParams(Section):
@@ -28,6 +40,22 @@ class DrivingValidateParams(ImageSizeLimits):
     max_height: int = 160
     steering_limit: float = Field(1.0, gt=0, description="|steering| above this is rejected")
     max_speed: float = Field(35.0, gt=0, description="mph; the simulator tops out near 30")
+
+
+class DrivingAugmentParams(Section):
+    steering_correction: float = Field(
+        0.2, ge=0, description="added for the left camera, subtracted for the right one"
+    )
+    copies: int = Field(2, ge=0, description="random variants per train frame, besides itself")
+    flip_probability: float = Field(0.5, ge=0, le=1)
+    brightness: float = Field(0.4, ge=0, lt=1, description="HSV value scaled by U(1-b, 1+b)")
+    shift_pixels: int = Field(40, ge=0, description="horizontal shift U(-s, s) pixels ...")
+    angle_per_pixel: float = Field(0.004, ge=0, description="... changing the angle this much")
+    zero_threshold: float = Field(0.02, ge=0, description="|angle| below this is 'straight'")
+    zero_keep_fraction: float = Field(
+        0.3, ge=0, le=1, description="share of straight train frames kept"
+    )
+    histogram_bins: int = Field(21, gt=1)
 
 
 class DrivingTrainParams(Section):
