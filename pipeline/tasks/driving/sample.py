@@ -38,19 +38,25 @@ def steering_angle(curvature: float, offset: float, heading: float) -> float:
 def _track(n: int, rng: np.random.Generator, zero_fraction: float) -> np.ndarray:
     """(curvature, offset, heading) per frame: alternating straights and smooth curves."""
     curvature = np.zeros(n)
-    frame = 0
+    frame, direction = 0, rng.choice([-1, 1])
     while frame < n:
         length = int(rng.integers(25, 70))
-        if rng.random() > zero_fraction:  # a curve, eased in and out
-            bend = rng.choice([-1, 1]) * rng.uniform(0.25, 1.0) * MAX_CURVATURE
-            curvature[frame : frame + length] = (
-                bend * np.sin(np.linspace(0, np.pi, length))[: n - frame]
-            )
+        if rng.random() > zero_fraction:  # a curve, eased in and out, turning the other way
+            direction = -direction
+            bend = direction * rng.uniform(0.25, 1.0) * MAX_CURVATURE
+            ease = np.sin(np.linspace(0, np.pi, length))[: n - frame]
+            curvature[frame : frame + length] = bend * ease
         frame += length
     drift = np.cumsum(rng.normal(0, 0.04, n))
-    offset = 0.6 * np.tanh(drift - np.convolve(drift, np.ones(30) / 30, mode="same"))
-    heading = 0.04 * np.tanh(np.convolve(rng.normal(0, 1, n), np.ones(15) / 15, mode="same"))
+    offset = 0.6 * np.tanh(drift - _smooth(drift, 30))
+    heading = 0.04 * np.tanh(_smooth(rng.normal(0, 1, n), 15))
     return np.stack([curvature, offset, heading], axis=1)
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Moving average of the same length as `values`."""
+    window = min(window, len(values))
+    return np.convolve(values, np.ones(window) / window, mode="same")
 
 
 def _angles(states: np.ndarray) -> np.ndarray:
