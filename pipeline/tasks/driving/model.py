@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pipeline.core.backbones import BackboneParams, build_backbone
+from pipeline.core.backbones import build_backbone
+from pipeline.core.model_params import BackboneParams
 from pipeline.tasks.driving.preprocess import frame_preprocessing
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def transfer(params: DrivingTrainParams, backbone: BackboneParams) -> keras.Mode
     ):
         x = layer(x)
     x = layers.Rescaling(127.5, offset=127.5)(x)  # back to 0-255: the backbone scales its own way
-    features = build_backbone(backbone, (*params.transfer_input, 3))(x)
+    features = build_backbone(backbone, (*params.transfer_input, 3))(x)  # holds "base"
     x = layers.GlobalAveragePooling2D()(features)
     x = layers.Dropout(params.dropout)(x)
     x = layers.Dense(64, activation="elu")(x)

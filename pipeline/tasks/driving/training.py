@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pipeline.core.backbones import BackboneParams
 from pipeline.core.finetune import two_phase_fit
+from pipeline.core.model_params import BackboneParams
 from pipeline.core.tfdata import image_dataset
 from pipeline.tasks.driving.model import FRAME_SHAPE, build_model
 from pipeline.tasks.driving.params import DrivingTrainParams
@@ -40,7 +40,7 @@ def fit(
         )
         for rows, shuffle in ((train, True), (val, False))
     ]
-    model, base_name = build_model(params, backbone)
+    model, base = build_model(params, backbone)
     history = two_phase_fit(
         model,
         *datasets,
@@ -48,8 +48,8 @@ def fit(
         loss="mse",
         metrics=["mae"],
         work_dir=work_dir,
-        base_name=base_name,
-        extra_callbacks=callbacks,
+        base=base,
+        callbacks=callbacks,
     )
     return model, history
 

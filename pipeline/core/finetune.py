@@ -1,0 +1,149 @@
+"""Two-phase transfer learning, shared by every task, as in the textbook.
+
+Phase 1 freezes the pretrained base and trains the new head; phase 2 makes the top
+`unfreeze` layers of the base trainable and continues at a lower learning rate. Batch
+normalisation layers stay frozen and the base is called with `training=False`, so their
+moving statistics never move. Each phase backs itself up every epoch, so a rerun after an
+interruption resumes at the last finished epoch, phase 1's result included.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import PipelineError
+from pipeline.core.model_params import FinetuneParams
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+
+class TrainingDiverged(PipelineError):
+    """The loss became NaN: the stage fails rather than save a broken model."""
+
+
+def _compile(model: keras.Model, learning_rate: float, loss: Any, metrics: list, jit: bool) -> None:
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=loss,
+        metrics=metrics,
+        jit_compile=jit,
+    )
+
+
+def freeze_all_but_top(base: keras.Model, unfreeze: int) -> None:
+    """Base trainable except its lower layers and every BatchNormalization layer."""
+    import keras
+
+    base.trainable = True
+    cut = max(len(base.layers) - unfreeze, 0)
+    for index, layer in enumerate(base.layers):
+        frozen = index < cut or isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = not frozen
+
+
+def _fit_phase(
+    model: keras.Model,
+    train: tf.data.Dataset,
+    val: tf.data.Dataset,
+    *,
+    epochs: int,
+    initial_epoch: int,
+    patience: int,
+    backup: Path,
+    callbacks: list,
+    verbose: int,
+) -> dict[str, list[float]]:
+    import keras
+
+    terminate = keras.callbacks.TerminateOnNaN()
+    history = model.fit(
+        train,
+        validation_data=val,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        verbose=verbose,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(str(backup)),
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=patience, restore_best_weights=True
+            ),
+            terminate,
+            *callbacks,
+        ],
+    )
+    losses = history.history.get("loss", [])
+    if model.stop_training and any(v != v for v in losses):  # NaN != NaN
+        raise TrainingDiverged(
+            "the training loss became NaN; lower the learning rate or check the targets"
+        )
+    return {name: [float(v) for v in values] for name, values in history.history.items()}
+
+
+def two_phase_fit(
+    model: keras.Model,
+    train: tf.data.Dataset,
+    val: tf.data.Dataset,
+    params: FinetuneParams,
+    *,
+    loss: Any,
+    metrics: list,
+    work_dir: Path,
+    base: keras.Model | None = None,
+    callbacks: list | None = None,
+    jit_compile: bool = False,
+    verbose: int = 2,
+) -> dict[str, list[float]]:
+    """Fit `model`; `base` (a layer of it) is frozen in phase 1. Returns per-epoch history."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    callbacks = callbacks or []
+    common = {"patience": params.patience, "callbacks": callbacks, "verbose": verbose}
+    phase1_weights = work_dir / "phase1.weights.h5"
+    phase1_history = work_dir / "phase1_history.json"
+    head_epochs = params.head_epochs + (params.finetune_epochs if base is None else 0)
+
+    if base is not None:
+        base.trainable = False
+    _compile(model, params.learning_rate, loss, metrics, jit_compile)
+    if phase1_weights.is_file() and phase1_history.is_file():  # phase 1 finished before
+        model.load_weights(phase1_weights)
+        history = json.loads(phase1_history.read_text())
+    else:
+        history = _fit_phase(
+            model,
+            train,
+            val,
+            epochs=head_epochs,
+            initial_epoch=0,
+            backup=work_dir / "backup_phase1",
+            **common,
+        )
+        model.save_weights(phase1_weights)
+        phase1_history.write_text(json.dumps(history))
+    history["phase"] = [1] * len(history.get("loss", []))
+
+    if base is not None and params.finetune_epochs > 0:
+        freeze_all_but_top(base, params.unfreeze)
+        learning_rate = params.learning_rate * params.finetune_learning_rate_factor
+        _compile(model, learning_rate, loss, metrics, jit_compile)
+        done = len(history["phase"])
+        second = _fit_phase(
+            model,
+            train,
+            val,
+            epochs=done + params.finetune_epochs,
+            initial_epoch=done,
+            backup=work_dir / "backup_phase2",
+            **common,
+        )
+        for name, values in second.items():
+            history.setdefault(name, []).extend(values)
+        history["phase"] += [2] * len(second.get("loss", []))
+    shutil.rmtree(work_dir, ignore_errors=True)  # finished: nothing to resume next time
+    return history

@@ -1,0 +1,88 @@
+"""Self-supervised pretraining: a backbone learns to tell how an image was rotated.
+
+To say whether a picture is upside down the network has to learn what roads, plates and
+shapes look like, with no label at all: a backbone for `backbone.weights: selfsup` that
+needs no network and has seen the pipeline's own domains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from pipeline.core.backbones import build_backbone
+from pipeline.core.model_params import BackboneParams, PretrainParams
+from pipeline.core.progress import track
+
+if TYPE_CHECKING:
+    import keras
+
+ROTATIONS = 4  # 0, 90, 180, 270 degrees
+
+
+def load_images(paths: list[Path], size: int) -> np.ndarray:
+    """RGB uint8 images resized to size x size: (N, size, size, 3)."""
+    images = np.empty((len(paths), size, size, 3), np.uint8)
+    for i, path in enumerate(track(paths, "pretrain: loading images")):
+        bgr = cv2.imread(str(path))
+        images[i] = cv2.cvtColor(
+            cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB
+        )
+    return images
+
+
+def rotation_dataset(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every image in its four rotations, and the number of quarter turns as the label."""
+    rotated = np.concatenate([np.rot90(images, k, axes=(1, 2)) for k in range(ROTATIONS)])
+    labels = np.repeat(np.arange(ROTATIONS), len(images))
+    return rotated, labels
+
+
+def _dataset(images: np.ndarray, batch_size: int, seed: int, shuffle: bool) -> Any:
+    import tensorflow as tf
+
+    x, y = rotation_dataset(images)
+    data = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        data = data.shuffle(len(x), seed=seed)
+    return data.batch(batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b)).prefetch(2)
+
+
+def pretrain_rotation(
+    images: np.ndarray, backbone: BackboneParams, params: PretrainParams, seed: int
+) -> tuple[keras.Model, dict[str, Any]]:
+    """(backbone trained on rotation prediction, report with the held-out pretext accuracy)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    order = np.random.default_rng(seed).permutation(len(images))
+    n_val = max(1, round(len(images) * params.val_fraction))
+    val, train = images[order[:n_val]], images[order[n_val:]]
+    size = images.shape[1]
+    features = build_backbone(backbone.model_copy(update={"weights": "none"}), (size, size, 3))
+    inputs = keras.Input((size, size, 3))
+    x = keras.layers.GlobalAveragePooling2D()(features(inputs))
+    outputs = keras.layers.Dense(ROTATIONS, activation="softmax", name="rotation")(x)
+    model = keras.Model(inputs, outputs, name="rotation_pretext")
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        _dataset(train, params.batch_size, seed, shuffle=True),
+        validation_data=_dataset(val, params.batch_size, seed, shuffle=False),
+        epochs=params.epochs,
+        verbose=2,
+    )
+    report = {
+        "task": "rotation prediction (0/90/180/270)",
+        "images": {"train": len(train), "val": len(val)},
+        "chance": 1 / ROTATIONS,
+        "val_accuracy": float(history.history["val_accuracy"][-1]),
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+    }
+    return features, report
