@@ -91,8 +91,13 @@ def build_backbone(
     params: BackboneParams,
     input_shape: tuple[int, int, int],
     selfsup_weights: Path = SELFSUP_WEIGHTS,
+    frozen_batchnorm: bool = True,
 ) -> keras.Model:
-    """0-255 RGB images -> the base's feature map; the base is the layer named "base"."""
+    """0-255 RGB images -> the base's feature map; the base is the layer named "base".
+
+    With `frozen_batchnorm` (fine-tuning) the base runs with `training=False`, so batch
+    normalisation keeps its statistics; pretraining from scratch needs them to learn.
+    """
     import keras
 
     weights = params.weights
@@ -112,7 +117,7 @@ def build_backbone(
     x = images
     for layer in _scaling_layers(SCALING[params.name]):
         x = layer(x)
-    features = base(x, training=False)  # batch norm stays in inference mode, even unfrozen
+    features = base(x, training=False) if frozen_batchnorm else base(x)
     return keras.Model(images, features, name=f"{params.name.lower()}_backbone")
 
 

@@ -62,7 +62,12 @@ def pretrain_rotation(
     n_val = max(1, round(len(images) * params.val_fraction))
     val, train = images[order[:n_val]], images[order[n_val:]]
     size = images.shape[1]
-    features = build_backbone(backbone.model_copy(update={"weights": "none"}), (size, size, 3))
+    features = build_backbone(
+        backbone.model_copy(update={"weights": "none"}), (size, size, 3), frozen_batchnorm=False
+    )
+    for layer in features.get_layer("base").layers:  # from scratch: let statistics settle fast
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = 0.9
     inputs = keras.Input((size, size, 3))
     x = keras.layers.GlobalAveragePooling2D()(features(inputs))
     outputs = keras.layers.Dense(ROTATIONS, activation="softmax", name="rotation")(x)

@@ -92,7 +92,7 @@ def lineage_tags(task: str, lock_file: Path = Path("dvc.lock")) -> dict[str, str
             if stage.endswith(f"@{task}") or "@" not in stage:
                 for dep in entry.get("deps", []):
                     digest = dep.get("md5") or dep.get("hash") or ""
-                    tags[f"dvc.{stage}.{dep['path']}"] = str(digest)
+                    tags[f"dvc.{stage.replace('@', ':')}.{dep['path']}"] = str(digest)
     return tags
 
 

@@ -28,7 +28,7 @@ def _train_images(config: Config, per_task: int) -> list:
     return paths
 
 
-def run(task_name: str, config: Config) -> str:
+def run(config: Config) -> str:
     params = config.pretrain
     images = load_images(_train_images(config, params.images_per_task), params.image_size)
     backbone, report = pretrain_rotation(images, config.backbone, params, config.seed)

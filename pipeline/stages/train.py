@@ -12,7 +12,7 @@ def run(task_name: str, config: Config) -> str:
 
     task = TASKS[task_name]
     keras.utils.set_random_seed(config.seed)
-    strategy, device = distribution_strategy(config.train.accelerator)
+    strategy, device = distribution_strategy(config.train)
     with tracking.start_run(
         task_name, config.model_dump(mode="json", by_alias=True), layout.run_file(task_name)
     ) as run:
