@@ -68,6 +68,7 @@ def _fit_phase(
         validation_data=val,
         epochs=epochs,
         initial_epoch=initial_epoch,
+        shuffle=False,  # tf.data shuffles; Keras would only warn
         verbose=verbose,
         callbacks=[
             keras.callbacks.BackupAndRestore(str(backup)),

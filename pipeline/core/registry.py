@@ -154,7 +154,7 @@ def promote(task: str, primary: Any, version: int | None = None, force: bool = F
         client = _client()
         if champion is not None and int(champion.version) != number:
             history = client.get_registered_model(task).tags.get(HISTORY_TAG, "")
-            stack = [v for v in history.split(",") if v] + [champion.version]
+            stack = [v for v in history.split(",") if v] + [str(champion.version)]
             client.set_registered_model_tag(task, HISTORY_TAG, ",".join(stack))
         client.set_registered_model_alias(task, CHAMPION, number)
     return decision
@@ -188,7 +188,7 @@ def rollback(task: str) -> Decision:
     previous = history.pop()
     client.set_registered_model_tag(task, HISTORY_TAG, ",".join(history))
     client.set_registered_model_alias(task, CHAMPION, previous)
-    client.set_model_version_tag(task, previous, "promotion.rollback_from", current.version)
+    client.set_model_version_tag(task, previous, "promotion.rollback_from", str(current.version))
     return Decision(
         True,
         int(previous),

@@ -38,10 +38,14 @@ def configure_tracking() -> str:
     """Point MLflow at the shared server, or at the project's embedded store."""
     import mlflow
 
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / 'mlflow.db'}"
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or _embedded_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return uri
+
+
+def _embedded_uri() -> str:
+    return f"sqlite:///{project_root() / 'mlflow.db'}"
 
 
 def _experiment_id(task: str) -> str:
@@ -50,8 +54,8 @@ def _experiment_id(task: str) -> str:
     experiment = mlflow.get_experiment_by_name(task)
     if experiment is not None:
         return experiment.experiment_id
-    location = None
-    if "MLFLOW_TRACKING_URI" not in os.environ:
+    location = None  # a tracking server decides where artifacts go
+    if mlflow.get_tracking_uri() == _embedded_uri():  # (set_tracking_uri exports the env var)
         location = (project_root() / "mlartifacts" / task).as_uri()
     return mlflow.create_experiment(task, artifact_location=location)
 
