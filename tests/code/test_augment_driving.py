@@ -1,0 +1,86 @@
+"""Driving augmentation: the train split only, with angles that follow the pixels."""
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.tasks.driving.augment import augment, brighten, flip, histogram_rows, shift
+from pipeline.tasks.driving.params import DrivingAugmentParams
+
+
+@pytest.fixture
+def recording(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "IMG").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    splits = ["train"] * 8 + ["val", "test", "guard"]
+    angles = [0.0, 0.0, 0.0, 0.0, 0.3, -0.4, 0.5, 0.0, 0.1, -0.2, 0.0]
+    for i, (split, angle) in enumerate(zip(splits, angles, strict=True)):
+        row = {"split": split, "steering": angle, "log": "driving_log.csv", "frame": i}
+        for camera in ("center", "left", "right"):
+            name = f"IMG/{camera}_{i}.jpg"
+            cv2.imwrite(str(raw / name), rng.integers(0, 255, (160, 320, 3), dtype=np.uint8))
+            row[camera] = name
+        rows.append(row)
+    return raw, pd.DataFrame(rows)
+
+
+def test_flip_mirrors_and_negates():
+    image = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    flipped, angle = flip(image, 0.3)
+    assert np.array_equal(flipped, image[:, ::-1]) and angle == -0.3
+
+
+def test_a_shift_right_moves_the_picture_and_steers_right():
+    image = np.zeros((4, 10, 3), np.uint8)
+    image[:, 2] = 255
+    moved, angle = shift(image, 0.0, 3, 0.01)
+    assert moved[0, 5].max() == 255 and moved[0, 2].max() == 0
+    assert angle == pytest.approx(0.03)
+
+
+def test_brightness_scales_the_value_channel():
+    image = np.full((2, 2, 3), 100, np.uint8)
+    assert brighten(image, 0.5).mean() == pytest.approx(50, abs=2)
+
+
+def test_only_train_is_augmented_and_val_test_are_byte_copies(recording, tmp_path):
+    raw, valid = recording
+    out = tmp_path / "out"
+    out.mkdir()
+    params = DrivingAugmentParams(copies=2, zero_keep_fraction=1.0)
+    manifest, report = augment(valid, raw, out, params, seed=1)
+    assert sorted(manifest["split"].unique()) == ["test", "train", "val"]  # no guard frames
+    assert (manifest["split"] == "train").sum() == 8 * 3
+    for split in ("val", "test"):
+        (row,) = manifest[manifest["split"] == split].itertuples()
+        assert (out / row.image).read_bytes() == (raw / row.source).read_bytes()
+        assert row.camera == "center" and not row.flipped
+    assert report["train_images_after"] == 24 and sum(report["after"]) == 24
+
+
+def test_side_cameras_get_the_steering_correction(recording, tmp_path):
+    raw, valid = recording
+    out = tmp_path / "out"
+    out.mkdir()
+    params = DrivingAugmentParams(copies=6, flip_probability=0, shift_pixels=0, brightness=0,
+                                  zero_keep_fraction=1.0, steering_correction=0.2)
+    manifest, _ = augment(valid, raw, out, params, seed=2)
+    variants = manifest[(manifest["split"] == "train") & (manifest["source"].str.contains("_4"))]
+    by_camera = variants.groupby("camera")["steering"].first()
+    assert by_camera["left"] == pytest.approx(0.5) and by_camera["right"] == pytest.approx(0.1)
+
+
+def test_straight_frames_are_downsampled_and_curves_kept(recording, tmp_path):
+    raw, valid = recording
+    out = tmp_path / "out"
+    out.mkdir()
+    params = DrivingAugmentParams(copies=0, zero_keep_fraction=0.0)
+    manifest, report = augment(valid, raw, out, params, seed=3)
+    assert sorted(manifest.loc[manifest["split"] == "train", "steering"]) == [-0.4, 0.3, 0.5]
+    assert report["straight_share_before"] == pytest.approx(5 / 8)
+    assert report["straight_share_after"] == 0
+    rows = histogram_rows(report)
+    assert sum(r["count"] for r in rows if r["when"] == "before") == 8
