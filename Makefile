@@ -36,7 +36,7 @@ test: install-dev ## Run the whole test suite
 lint: install-dev ## Lint and type-check
 	$(BIN)/ruff check pipeline tests
 	$(BIN)/ruff format --check pipeline tests
-	$(BIN)/mypy pipeline/core pipeline/config.py
+	$(BIN)/mypy pipeline
 
 format: install-dev ## Format the code
 	$(BIN)/ruff format pipeline tests

@@ -42,9 +42,8 @@ def _per_task_section(stage: str, base: type[Section] = Section) -> type[Section
     return create_model(f"{stage.title()}Section", __base__=base, **fields)
 
 
-DataSection = create_model(
-    "DataSection", __base__=Section, **{name: (DataSource, ...) for name in TASKS}
-)
+_data_fields: dict[str, Any] = {name: (DataSource, ...) for name in TASKS}
+DataSection = create_model("DataSection", __base__=Section, **_data_fields)
 
 
 class Config(Section):

@@ -104,7 +104,6 @@ def two_phase_fit(
     """Fit `model`; `base` (a layer of it) is frozen in phase 1. Returns per-epoch history."""
     work_dir.mkdir(parents=True, exist_ok=True)
     callbacks = callbacks or []
-    common = {"patience": params.patience, "callbacks": callbacks, "verbose": verbose}
     phase1_weights = work_dir / "phase1.weights.h5"
     phase1_history = work_dir / "phase1_history.json"
     head_epochs = params.head_epochs + (params.finetune_epochs if base is None else 0)
@@ -123,7 +122,9 @@ def two_phase_fit(
             epochs=head_epochs,
             initial_epoch=0,
             backup=work_dir / "backup_phase1",
-            **common,
+            patience=params.patience,
+            callbacks=callbacks,
+            verbose=verbose,
         )
         model.save_weights(phase1_weights)
         phase1_history.write_text(json.dumps(history))
@@ -141,7 +142,9 @@ def two_phase_fit(
             epochs=done + params.finetune_epochs,
             initial_epoch=done,
             backup=work_dir / "backup_phase2",
-            **common,
+            patience=params.patience,
+            callbacks=callbacks,
+            verbose=verbose,
         )
         for name, values in second.items():
             history.setdefault(name, []).extend(values)

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from pipeline.core.backbones import build_backbone
+from pipeline.core.errors import DatasetError
 from pipeline.core.model_params import BackboneParams, PretrainParams
 from pipeline.core.progress import track
 
@@ -28,6 +29,8 @@ def load_images(paths: list[Path], size: int) -> np.ndarray:
     images = np.empty((len(paths), size, size, 3), np.uint8)
     for i, path in enumerate(track(paths, "pretrain: loading images")):
         bgr = cv2.imread(str(path))
+        if bgr is None:
+            raise DatasetError(f"pretrain: cannot decode {path}; rerun `dvc repro` to revalidate")
         images[i] = cv2.cvtColor(
             cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB
         )

@@ -25,6 +25,7 @@ def run(task_name: str, config: Config) -> str:
                 work_dir=layout.checkpoints_dir(task_name),
                 seed=config.seed,
                 callbacks=[],
+                jit_compile=config.train.jit_compile,
             )
         with atomic_file(layout.model_path(task_name)) as tmp:
             model.save(tmp)

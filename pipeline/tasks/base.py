@@ -14,7 +14,8 @@ does not pay for pandas, OpenCV or TensorFlow:
 - `augment.py`: `augment(valid, raw_dir, out_dir, params, seed) -> (manifest, report)`:
   the train split augmented, val/test copied unchanged; `write_reports(report, folder)`:
   its plots;
-- `training.py`: `fit(processed_dir, params, backbone, work_dir, seed, callbacks) ->
+- `training.py`: `fit(processed_dir, params, backbone, work_dir, seed, callbacks,
+  jit_compile) ->
   (model, history)` and `log_model(model)` (to the active MLflow run);
 - `evaluate.py`: `evaluate(model, valid, raw_dir, params, out_dir) -> metrics`, plots
   written into `out_dir`.
@@ -87,9 +88,12 @@ class Task:
         work_dir: Path,
         seed: int,
         callbacks: list[Any],
+        jit_compile: bool = False,
     ) -> tuple[Any, dict[str, list[float]]]:
         training = self._module("training")
-        return training.fit(processed_dir, params, backbone, work_dir, seed, callbacks)
+        return training.fit(
+            processed_dir, params, backbone, work_dir, seed, callbacks, jit_compile=jit_compile
+        )
 
     def log_model(self, model: Any) -> None:
         self._module("training").log_model(model)

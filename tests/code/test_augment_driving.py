@@ -65,8 +65,14 @@ def test_side_cameras_get_the_steering_correction(recording, tmp_path):
     raw, valid = recording
     out = tmp_path / "out"
     out.mkdir()
-    params = DrivingAugmentParams(copies=6, flip_probability=0, shift_pixels=0, brightness=0,
-                                  zero_keep_fraction=1.0, steering_correction=0.2)
+    params = DrivingAugmentParams(
+        copies=6,
+        flip_probability=0,
+        shift_pixels=0,
+        brightness=0,
+        zero_keep_fraction=1.0,
+        steering_correction=0.2,
+    )
     manifest, _ = augment(valid, raw, out, params, seed=2)
     variants = manifest[(manifest["split"] == "train") & (manifest["source"].str.contains("_4"))]
     by_camera = variants.groupby("camera")["steering"].first()

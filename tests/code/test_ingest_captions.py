@@ -25,7 +25,11 @@ def flickr(tmp_path, write_image):
         write_image(root / "Flicker8k_Dataset" / name)
     text = root / "Flickr8k_text"
     text.mkdir()
-    tokens = [f"{i}#{k}\tcaption {k} of {i} ." for i in ("1_a.jpg", "2_b.jpg", "3_c.jpg") for k in range(5)]
+    tokens = [
+        f"{i}#{k}\tcaption {k} of {i} ."
+        for i in ("1_a.jpg", "2_b.jpg", "3_c.jpg")
+        for k in range(5)
+    ]
     tokens += ["5_nosplit.jpg#0\ta thing .", "9_gone.jpg.1#0\tA ghost .", "../../escape.jpg#0\tx ."]
     (text / "Flickr8k.token.txt").write_text("\n".join(tokens) + "\n")
     (text / "Flickr_8k.trainImages.txt").write_text("1_a.jpg\n4_nocaption.jpg\n")

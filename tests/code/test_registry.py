@@ -23,7 +23,9 @@ def store(tmp_path, monkeypatch):
 
 def _register(store, mse, split="same"):
     with tracking.start_run("toy", {"x": 1}, store / "run.json") as run:
-        mlflow.log_text("a stand-in model file: the registry only needs the run's path", "model/README")
+        mlflow.log_text(
+            "a stand-in model file: the registry only needs the run's path", "model/README"
+        )
     return registry.register(
         "toy", run.info.run_id, "model", {"test_mse": mse}, MSE, split, store / "registered.json"
     )

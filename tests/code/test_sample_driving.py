@@ -1,4 +1,7 @@
-"""The driving sample is a simulator recording: no header, absolute Windows paths, signal in pixels."""
+"""The driving sample is a simulator recording.
+
+No header, absolute Windows paths, and the signal in the pixels.
+"""
 
 import csv
 
@@ -31,7 +34,7 @@ def test_log_is_written_as_the_simulator_writes_it(recording):
 
 def test_every_frame_exists_and_is_320x160_colour(recording):
     out, rows = recording
-    for row in rows[:: 15]:
+    for row in rows[::15]:
         for recorded in row[:3]:
             image = cv2.imread(str(out / "IMG" / recorded.split("\\")[-1]))
             assert image.shape == (160, 320, 3)
@@ -52,21 +55,28 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     log = "driving_log.csv"
     assert (tmp_path / "a" / log).read_bytes() == (tmp_path / "b" / log).read_bytes()
     image = sorted((tmp_path / "a" / "IMG").iterdir())[0].name
-    assert (tmp_path / "a" / "IMG" / image).read_bytes() == (tmp_path / "b" / "IMG" / image).read_bytes()
+    assert (tmp_path / "a" / "IMG" / image).read_bytes() == (
+        tmp_path / "b" / "IMG" / image
+    ).read_bytes()
     assert (tmp_path / "a" / log).read_bytes() != (tmp_path / "c" / log).read_bytes()
 
 
 def _road_centre(frame: np.ndarray) -> float:
     """Mean column of road-grey pixels in the band just above the hood."""
     band = frame[110:130].astype(int)
-    grey = (np.abs(band - np.array([100, 100, 100])).max(axis=2) < 12)
+    grey = np.abs(band - np.array([100, 100, 100])).max(axis=2) < 12
     return float(np.nonzero(grey)[1].mean())
 
 
 def test_the_angle_is_in_the_pixels():
     """A car right of the lane centre sees the road to its left, and must steer left."""
-    scenery = {"sky": np.array([200, 200, 230]), "grass": np.array([40, 120, 40]),
-               "road": np.array([100, 100, 100]), "line": (235, 235, 235), "light": 1.0}
+    scenery = {
+        "sky": np.array([200, 200, 230]),
+        "grass": np.array([40, 120, 40]),
+        "road": np.array([100, 100, 100]),
+        "line": (235, 235, 235),
+        "light": 1.0,
+    }
     noise = np.zeros((160, 320, 1), np.float32)
     right_of_centre = np.array([0.0, 0.5, 0.0])
     left_of_centre = np.array([0.0, -0.5, 0.0])
@@ -77,8 +87,13 @@ def test_the_angle_is_in_the_pixels():
 
 
 def test_the_left_camera_sees_what_a_car_further_left_sees():
-    scenery = {"sky": np.array([200, 200, 230]), "grass": np.array([40, 120, 40]),
-               "road": np.array([100, 100, 100]), "line": (235, 235, 235), "light": 1.0}
+    scenery = {
+        "sky": np.array([200, 200, 230]),
+        "grass": np.array([40, 120, 40]),
+        "road": np.array([100, 100, 100]),
+        "line": (235, 235, 235),
+        "light": 1.0,
+    }
     noise = np.zeros((160, 320, 1), np.float32)
     state = np.array([0.01, 0.1, 0.0])
     left_camera = render(state, -0.5, scenery, 0.0, noise)

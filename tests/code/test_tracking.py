@@ -62,6 +62,8 @@ def test_a_run_records_params_lineage_and_its_id(project):
 
 
 def test_evaluate_before_train_says_what_to_run(project):
-    with pytest.raises(tracking.PipelineError, match="run the train stage first"):
-        with tracking.resume_run(project / "missing.json"):
-            pass
+    with (
+        pytest.raises(tracking.PipelineError, match="run the train stage first"),
+        tracking.resume_run(project / "missing.json"),
+    ):
+        pass

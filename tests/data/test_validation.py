@@ -74,7 +74,9 @@ def test_too_many_rejections_fail_with_the_most_common_reasons(plates_folder, tm
 
 def test_overlapping_splits_fail_the_dataset(plates_folder, tmp_path):
     manifest = read_plates(plates_folder, PlatesIngestParams(), seed=0)
-    leaked = manifest.iloc[[0]].assign(split="test" if manifest.at[0, "split"] != "test" else "train")
+    leaked = manifest.iloc[[0]].assign(
+        split="test" if manifest.at[0, "split"] != "test" else "train"
+    )
     result = _validate(plates_folder, tmp_path, pd.concat([manifest, leaked], ignore_index=True))
     assert any("splits overlap" in problem for problem in result.problems)
 

@@ -1,5 +1,6 @@
-"""Real `dvc repro` on a copy of the repository with a tiny profile."""
+"""Real `dvc repro` of the whole pipeline on a copy of the repository, with a tiny profile."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,11 +15,14 @@ pytestmark = pytest.mark.slow
 
 
 def _copy_repository(target: Path) -> None:
-    tracked = subprocess.run(
+    listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
-    for name in tracked:
+    for name in listed:
         source = REPO / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
@@ -26,40 +30,89 @@ def _copy_repository(target: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=target, check=True)
 
 
-def _shrink(params_file: Path, **sizes: int) -> None:
-    params = yaml.safe_load(params_file.read_text())
-    for task, size in sizes.items():
-        key = "frames" if task == "driving" else "images"
-        params["sample"][task][key] = size
+SERVE_RAW_FRAMES = """
+import keras, mlflow, numpy as np
+from pipeline.core.tracking import configure_tracking
+configure_tracking()
+frames = np.random.default_rng(0).uniform(0, 255, (3, 160, 320, 3)).astype("float32")
+served = mlflow.pyfunc.load_model("models:/driving@candidate").predict(frames)
+local = keras.saving.load_model("models/driving/model.keras", safe_mode=True)
+assert np.asarray(served).shape == (3, 1), np.asarray(served).shape
+np.testing.assert_allclose(np.asarray(served), local.predict(frames, verbose=0), atol=1e-5)
+print("served", len(served), "angles")
+"""
+
+
+def _edit_params(project: Path, change) -> None:
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    change(params)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def _tiny(params: dict) -> None:
+    params["sample"]["plates"]["images"] = 12
+    params["sample"]["driving"]["frames"] = 120
+    params["sample"]["captions"]["images"] = 16
+    params["ingest"]["driving"]["segment_frames"] = 10
     params["validate"]["max_rejected_fraction"] = 0.25
-    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    params["pretrain"].update(images_per_task=8, epochs=1, image_size=32)
+    params["train"]["driving"]["fit"].update(head_epochs=1, finetune_epochs=0)
 
 
-def _dvc(project: Path, *args: str) -> str:
+def _run(project: Path, *args: str) -> str:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], cwd=project, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    env.pop("MLFLOW_TRACKING_URI", None)
+    done = subprocess.run(list(args), cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def _ran(output: str) -> list[str]:
+    return sorted(line.split("'")[1] for line in output.splitlines() if "Running stage" in line)
 
 
 def test_repro_runs_once_then_only_what_changed(tmp_path):
     project = tmp_path / "project"
     _copy_repository(project)
-    _shrink(project / "params.yaml", plates=12, driving=60, captions=16)
+    _edit_params(project, _tiny)
+    dvc = (sys.executable, "-m", "dvc")
 
-    first = _dvc(project, "repro")
+    first = _run(project, *dvc, "repro")
     for task in ("plates", "driving", "captions"):
         for stage in ("sample", "ingest", "validate"):
-            assert f"Running stage '{stage}@{task}'" in first
-    assert (project / "reports" / "validation" / "captions.json").is_file()
+            assert f"{stage}@{task}" in _ran(first)
+        report = json.loads((project / f"reports/validation/{task}.json").read_text())
+        assert report["rows_in"] == report["valid"] + report["rejected"]
+    for stage in (
+        "augment@driving",
+        "pretrain",
+        "train@driving",
+        "evaluate@driving",
+        "register@driving",
+    ):
+        assert stage in _ran(first)
+    registered = json.loads((project / "models/driving/registered.json").read_text())
+    assert registered["model_uri"] == "models:/driving@candidate"
+    assert (project / "mlflow.db").is_file() and not (project / "mlruns").exists()
 
-    second = _dvc(project, "repro")
-    assert "Running stage" not in second
-    assert "up to date" in second
+    served = _run(project, sys.executable, "-c", SERVE_RAW_FRAMES)
+    assert "served 3 angles" in served
 
-    _shrink(project / "params.yaml", plates=14, driving=60, captions=16)
-    third = _dvc(project, "repro")
-    ran = sorted(line.split("'")[1] for line in third.splitlines() if "Running stage" in line)
-    assert ran == ["ingest@plates", "sample@plates", "validate@plates"]
+    second = _run(project, *dvc, "repro")
+    assert _ran(second) == []
+
+    _edit_params(project, lambda p: p["validate"]["plates"].update(box_tolerance=0.02))
+    assert _ran(_run(project, *dvc, "repro")) == ["validate@plates"]
+
+    _edit_params(project, lambda p: p["train"]["driving"]["fit"].update(head_epochs=2))
+    assert _ran(_run(project, *dvc, "repro")) == [
+        "evaluate@driving",
+        "register@driving",
+        "train@driving",
+    ]
+
+    pipeline = (str(Path(sys.executable).parent / "pipeline"),)
+    assert "promoted to @champion" in _run(project, *pipeline, "promote", "driving")
+    listing = _run(project, *pipeline, "models", "driving")
+    assert "champion" in listing and "candidate" in listing

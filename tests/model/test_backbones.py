@@ -16,8 +16,13 @@ from pipeline.core.model_params import BackboneParams  # noqa: E402
 
 @pytest.mark.parametrize(
     ("name", "size"),
-    [("MobileNetV2", 32), ("VGG16", 32), ("ResNet50", 32), ("EfficientNetB0", 32),
-     ("InceptionV3", 75)],
+    [
+        ("MobileNetV2", 32),
+        ("VGG16", 32),
+        ("ResNet50", 32),
+        ("EfficientNetB0", 32),
+        ("InceptionV3", 75),
+    ],
 )
 def test_each_family_builds_offline(name, size):
     model = build_backbone(BackboneParams(name=name, weights="none"), (size, size, 3))
@@ -72,5 +77,6 @@ def test_a_model_around_the_backbone_reloads_in_safe_mode(tmp_path):
     model.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
     images = np.full((1, 32, 32, 3), 128.0, "float32")
-    np.testing.assert_allclose(model.predict(images, verbose=0), again.predict(images, verbose=0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        model.predict(images, verbose=0), again.predict(images, verbose=0), rtol=1e-5
+    )

@@ -43,10 +43,21 @@ def test_phase_one_leaves_the_base_and_its_batchnorm_statistics_untouched(tmp_pa
     stats_before = _batchnorm_stats(base)
     head_before = model.get_layer("head").get_weights()[0].copy()
     params = FinetuneParams(head_epochs=2, finetune_epochs=0, learning_rate=0.01)
-    two_phase_fit(model, _data(), _data(seed=1), params, loss="mse", metrics=[],
-                  work_dir=tmp_path / "work", base=base, verbose=0)
+    two_phase_fit(
+        model,
+        _data(),
+        _data(seed=1),
+        params,
+        loss="mse",
+        metrics=[],
+        work_dir=tmp_path / "work",
+        base=base,
+        verbose=0,
+    )
     assert all(np.array_equal(a, b) for a, b in zip(base_before, base.get_weights(), strict=True))
-    assert all(np.array_equal(a, b) for a, b in zip(stats_before, _batchnorm_stats(base), strict=True))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(stats_before, _batchnorm_stats(base), strict=True)
+    )
     assert not np.array_equal(head_before, model.get_layer("head").get_weights()[0])
 
 
@@ -54,16 +65,31 @@ def test_phase_two_trains_the_top_of_the_base_but_not_batchnorm(tmp_path):
     model, base = _model()
     stats_before = _batchnorm_stats(base)
     top_conv = [layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D)][-1]
-    bottom_conv = [layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D)][0]
-    top_before, bottom_before = top_conv.get_weights()[0].copy(), bottom_conv.get_weights()[0].copy()
-    params = FinetuneParams(head_epochs=1, finetune_epochs=1, unfreeze=10, learning_rate=0.05,
-                            patience=5)
-    history = two_phase_fit(model, _data(), _data(seed=1), params, loss="mse", metrics=[],
-                            work_dir=tmp_path / "work", base=base, verbose=0)
+    bottom_conv = next(layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D))
+    top_before, bottom_before = (
+        top_conv.get_weights()[0].copy(),
+        bottom_conv.get_weights()[0].copy(),
+    )
+    params = FinetuneParams(
+        head_epochs=1, finetune_epochs=1, unfreeze=10, learning_rate=0.05, patience=5
+    )
+    history = two_phase_fit(
+        model,
+        _data(),
+        _data(seed=1),
+        params,
+        loss="mse",
+        metrics=[],
+        work_dir=tmp_path / "work",
+        base=base,
+        verbose=0,
+    )
     assert history["phase"] == [1, 2]
     assert not np.array_equal(top_before, top_conv.get_weights()[0])
     assert np.array_equal(bottom_before, bottom_conv.get_weights()[0])
-    assert all(np.array_equal(a, b) for a, b in zip(stats_before, _batchnorm_stats(base), strict=True))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(stats_before, _batchnorm_stats(base), strict=True)
+    )
     assert not (tmp_path / "work").exists()  # finished: nothing left to resume
 
 
@@ -74,8 +100,17 @@ def test_a_diverging_run_fails(tmp_path):
     x = np.ones((8, 32, 32, 3), "float32")
     nan_targets = tf.data.Dataset.from_tensor_slices((x, np.full(8, np.nan, "float32"))).batch(4)
     with pytest.raises(TrainingDiverged, match="NaN"):
-        two_phase_fit(model, nan_targets, nan_targets, FinetuneParams(head_epochs=2),
-                      loss="mse", metrics=[], work_dir=tmp_path / "work", base=base, verbose=0)
+        two_phase_fit(
+            model,
+            nan_targets,
+            nan_targets,
+            FinetuneParams(head_epochs=2),
+            loss="mse",
+            metrics=[],
+            work_dir=tmp_path / "work",
+            base=base,
+            verbose=0,
+        )
 
 
 class _Interrupt(keras.callbacks.Callback):
@@ -88,11 +123,31 @@ def test_an_interrupted_run_resumes_at_its_last_finished_epoch(tmp_path):
     params = FinetuneParams(head_epochs=4, finetune_epochs=0, patience=10)
     model, base = _model()
     with pytest.raises(KeyboardInterrupt):
-        two_phase_fit(model, _data(), _data(seed=1), params, loss="mse", metrics=[],
-                      work_dir=tmp_path / "work", base=base, callbacks=[_Interrupt()], verbose=0)
+        two_phase_fit(
+            model,
+            _data(),
+            _data(seed=1),
+            params,
+            loss="mse",
+            metrics=[],
+            work_dir=tmp_path / "work",
+            base=base,
+            callbacks=[_Interrupt()],
+            verbose=0,
+        )
     seen = []
     counter = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
     model, base = _model()
-    two_phase_fit(model, _data(), _data(seed=1), params, loss="mse", metrics=[],
-                  work_dir=tmp_path / "work", base=base, callbacks=[counter], verbose=0)
+    two_phase_fit(
+        model,
+        _data(),
+        _data(seed=1),
+        params,
+        loss="mse",
+        metrics=[],
+        work_dir=tmp_path / "work",
+        base=base,
+        callbacks=[counter],
+        verbose=0,
+    )
     assert seen[0] >= 1 and seen[-1] == 3  # did not start again from epoch 0

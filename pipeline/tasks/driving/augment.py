@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pipeline.core.errors import DatasetError
 from pipeline.core.io import write_json
 from pipeline.core.plots import new_figure, save_figure
 from pipeline.core.progress import track
@@ -36,7 +37,7 @@ def shift(
 ) -> tuple[np.ndarray, float]:
     """Move the picture `pixels` to the right; the road then lies further right, so steer right."""
     height, width = image.shape[:2]
-    matrix = np.float32([[1, 0, pixels], [0, 1, 0]])
+    matrix = np.array([[1, 0, pixels], [0, 1, 0]], np.float32)
     moved = cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
     return moved, angle + pixels * per_pixel
 
@@ -60,7 +61,10 @@ def _variant(
     row: pd.Series, raw_dir: Path, params: DrivingAugmentParams, rng: np.random.Generator
 ) -> tuple[np.ndarray, dict[str, Any]]:
     camera = str(rng.choice(list(CAMERA_SIGN)))
-    image = cv2.cvtColor(cv2.imread(str(raw_dir / row[camera])), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imread(str(raw_dir / row[camera]))
+    if bgr is None:  # validated files only reach here; a change on disk since then is fatal
+        raise DatasetError(f"driving: cannot decode {row[camera]}; rerun `dvc repro`")
+    image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     angle = float(row["steering"]) + CAMERA_SIGN[camera] * params.steering_correction
     flipped = bool(rng.random() < params.flip_probability)
     if flipped:

@@ -65,7 +65,7 @@ class DrivingTrainParams(Section):
     crop_bottom: int = Field(25, ge=0, description="hood rows cut off the frame")
     transfer_input: tuple[int, int] = Field((66, 200), description="backbone input, rows x cols")
     dropout: float = Field(0.3, ge=0, lt=1)
-    fit: FinetuneParams = FinetuneParams()
+    fit: FinetuneParams = Field(default_factory=FinetuneParams)
 
 
 class DrivingEvaluateParams(Section):

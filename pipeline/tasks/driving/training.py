@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from pipeline.core.errors import DatasetError
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.model_params import BackboneParams
 from pipeline.core.tfdata import image_dataset
@@ -25,11 +26,18 @@ def fit(
     work_dir: Path,
     seed: int,
     callbacks: list[Any],
+    jit_compile: bool = False,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Model trained on the train split, early-stopped on the val split."""
     manifest = pd.read_parquet(processed_dir / "manifest.parquet")
     train, val = (manifest[manifest["split"] == split] for split in ("train", "val"))
-    datasets = [
+    for name, rows in (("train", train), ("val", val)):
+        if rows.empty:
+            raise DatasetError(
+                f"driving: no {name} frames in {processed_dir / 'manifest.parquet'}; record more "
+                "frames or lower ingest.driving.segment_frames so every split gets segments"
+            )
+    train_data, val_data = (
         image_dataset(
             processed_dir,
             rows["image"].tolist(),
@@ -39,17 +47,19 @@ def fit(
             seed=seed,
         )
         for rows, shuffle in ((train, True), (val, False))
-    ]
+    )
     model, base = build_model(params, backbone)
     history = two_phase_fit(
         model,
-        *datasets,
+        train_data,
+        val_data,
         params.fit,
         loss="mse",
         metrics=["mae"],
         work_dir=work_dir,
         base=base,
         callbacks=callbacks,
+        jit_compile=jit_compile,
     )
     return model, history
 

@@ -141,7 +141,7 @@ def _paste(image: np.ndarray, patch: np.ndarray, corners: np.ndarray) -> None:
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
     roi = image[y0:y1, x0:x1]
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32) - 0.5  # edges -> pixel centres
-    matrix = cv2.getPerspectiveTransform(src, corners - np.float32([x0, y0]) - 0.5)
+    matrix = cv2.getPerspectiveTransform(src, corners - np.array([x0, y0], np.float32) - 0.5)
     size = (roi.shape[1], roi.shape[0])
     warped = cv2.warpPerspective(patch.astype(np.float32), matrix, size)
     alpha = cv2.warpPerspective(np.ones((h, w), np.float32), matrix, size)
