@@ -92,6 +92,16 @@ def augment(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
 
 
 @app.command()
+def features(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Compute image embeddings of TASK's valid images into `data/processed/TASK/`.
+
+    Captions: the backbone's feature map pooled to a small grid (`.npz`, no pickle), and
+    the extractor itself as `extractor.keras` for serving.
+    """
+    _run_stage("features", task, params)
+
+
+@app.command()
 def pretrain(params: ParamsOption = DEFAULT_PARAMS) -> None:
     """Train the self-supervised backbone (rotation prediction) on every task's train images.
 

@@ -55,6 +55,7 @@ class Config(Section):
         alias="validate"
     )
     augment: _per_task_section("augment")  # type: ignore[valid-type]
+    features: _per_task_section("features")  # type: ignore[valid-type]
     backbone: BackboneParams
     pretrain: PretrainParams
     train: _per_task_section("train", AcceleratorParams)  # type: ignore[valid-type]

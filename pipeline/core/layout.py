@@ -42,6 +42,10 @@ def augment_reports(task: str) -> Path:
     return REPORTS / task / "augment"
 
 
+def features_reports(task: str) -> Path:
+    return REPORTS / task / "features"
+
+
 BACKBONE_DIR = Path("models") / "backbone"
 
 
@@ -51,6 +55,11 @@ def model_dir(task: str) -> Path:
 
 def model_path(task: str) -> Path:
     return model_dir(task) / "model.keras"
+
+
+def assets_dir(task: str) -> Path:
+    """What serving needs besides the weights (a tokenizer, a model card)."""
+    return model_dir(task) / "assets"
 
 
 def run_file(task: str) -> Path:

@@ -39,13 +39,14 @@ def _client() -> Any:
 def register(
     task: str,
     run_id: str,
-    artifact_path: str,
+    model_uri: str,
     metrics: dict[str, float],
     primary: Any,
     test_split_hash: str,
     out_file: Path,
 ) -> int:
-    """A new version of `<task>` from the run's model, aliased `candidate`."""
+    """A new version of `<task>` from the logged model `model_uri`, aliased `candidate`."""
+    import mlflow
     from mlflow.exceptions import MlflowException
 
     client = _client()
@@ -59,9 +60,7 @@ def register(
         "greater_is_better": str(primary.greater_is_better).lower(),
         "test_split_hash": test_split_hash,
     }
-    version = client.create_model_version(
-        task, f"runs:/{run_id}/{artifact_path}", run_id=run_id, tags=tags
-    )
+    version = mlflow.register_model(model_uri, task, tags=tags)
     client.set_registered_model_alias(task, CANDIDATE, version.version)
     write_json(
         out_file,
@@ -71,6 +70,7 @@ def register(
             "alias": CANDIDATE,
             "model_uri": f"models:/{task}@{CANDIDATE}",
             "run_id": run_id,
+            "source": model_uri,
             "metrics": metrics,
         },
     )

@@ -141,6 +141,11 @@ def resume_run(run_file: Path) -> Iterator[Any]:
         yield run
 
 
+def record_model(run_file: Path, model_uri: str) -> None:
+    """Add the logged model's URI (`models:/m-...` in MLflow 3) to the run file."""
+    write_json(run_file, json.loads(run_file.read_text()) | {"model_uri": model_uri})
+
+
 def log_history(history: dict[str, list[float]]) -> None:
     import mlflow
 

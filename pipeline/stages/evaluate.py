@@ -22,6 +22,8 @@ def run(task_name: str, config: Config) -> str:
             getattr(config.data, task_name).raw_dir,
             config.for_task("evaluate", task_name),
             out_dir,
+            processed_dir=layout.processed_dir(task_name),
+            assets_dir=layout.assets_dir(task_name),
         )
         write_json(layout.task_reports(task_name) / "metrics.json", metrics)
         tracking.log_metrics(metrics)

@@ -10,12 +10,12 @@ from pipeline.tasks import TASKS
 def run(task_name: str, config: Config) -> str:
     tracking.configure_tracking()
     metrics = json.loads((layout.task_reports(task_name) / "metrics.json").read_text())
-    run_id = json.loads(layout.run_file(task_name).read_text())["run_id"]
+    run = json.loads(layout.run_file(task_name).read_text())
     numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
     version = registry.register(
         task_name,
-        run_id,
-        "model",
+        run["run_id"],
+        run["model_uri"],
         numbers,
         TASKS[task_name].primary_metric,
         str(metrics["test_split_hash"]),

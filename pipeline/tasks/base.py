@@ -14,11 +14,15 @@ does not pay for pandas, OpenCV or TensorFlow:
 - `augment.py`: `augment(valid, raw_dir, out_dir, params, seed) -> (manifest, report)`:
   the train split augmented, val/test copied unchanged; `write_reports(report, folder)`:
   its plots;
-- `training.py`: `fit(processed_dir, params, backbone, work_dir, seed, callbacks,
-  jit_compile) ->
-  (model, history)` and `log_model(model)` (to the active MLflow run);
-- `evaluate.py`: `evaluate(model, valid, raw_dir, params, out_dir) -> metrics`, plots
-  written into `out_dir`.
+- `features.py` (instead of `augment.py`, e.g. captions): `extract(valid, raw_dir, params,
+  backbone, out_dir, reports_dir) -> summary`: cached image embeddings in the processed
+  folder, figures about them in `reports_dir`;
+- `training.py`: `fit(processed_dir, params, backbone, *, work_dir, assets_dir, seed,
+  callbacks, jit_compile) -> (model, history)`, writing into `assets_dir` what serving needs
+  besides the weights (e.g. a tokenizer), and `log_model(model, assets_dir, processed_dir)
+  -> model URI` (to the active MLflow run);
+- `evaluate.py`: `evaluate(model, valid, raw_dir, params, out_dir, *, processed_dir,
+  assets_dir) -> metrics`, plots written into `out_dir`.
 """
 
 from __future__ import annotations
@@ -80,25 +84,62 @@ class Task:
     def write_augment_reports(self, report: dict[str, Any], folder: Path) -> None:
         self._module("augment").write_reports(report, folder)
 
+    def features(
+        self,
+        valid: pd.DataFrame,
+        raw_dir: Path,
+        params: Any,
+        backbone: Any,
+        out_dir: Path,
+        reports_dir: Path,
+    ) -> dict[str, Any]:
+        features = self._module("features")
+        return features.extract(valid, raw_dir, params, backbone, out_dir, reports_dir)
+
     def fit(
         self,
         processed_dir: Path,
         params: Any,
         backbone: Any,
+        *,
         work_dir: Path,
+        assets_dir: Path,
         seed: int,
         callbacks: list[Any],
         jit_compile: bool = False,
     ) -> tuple[Any, dict[str, list[float]]]:
-        training = self._module("training")
-        return training.fit(
-            processed_dir, params, backbone, work_dir, seed, callbacks, jit_compile=jit_compile
+        return self._module("training").fit(
+            processed_dir,
+            params,
+            backbone,
+            work_dir=work_dir,
+            assets_dir=assets_dir,
+            seed=seed,
+            callbacks=callbacks,
+            jit_compile=jit_compile,
         )
 
-    def log_model(self, model: Any) -> None:
-        self._module("training").log_model(model)
+    def log_model(self, model: Any, assets_dir: Path, processed_dir: Path) -> str:
+        """Log the serving model to the active run; its `models:/...` URI."""
+        return self._module("training").log_model(model, assets_dir, processed_dir)
 
     def evaluate(
-        self, model: Any, valid: pd.DataFrame, raw_dir: Path, params: Any, out_dir: Path
+        self,
+        model: Any,
+        valid: pd.DataFrame,
+        raw_dir: Path,
+        params: Any,
+        out_dir: Path,
+        *,
+        processed_dir: Path,
+        assets_dir: Path,
     ) -> dict[str, Any]:
-        return self._module("evaluate").evaluate(model, valid, raw_dir, params, out_dir)
+        return self._module("evaluate").evaluate(
+            model,
+            valid,
+            raw_dir,
+            params,
+            out_dir,
+            processed_dir=processed_dir,
+            assets_dir=assets_dir,
+        )

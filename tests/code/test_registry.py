@@ -10,6 +10,17 @@ from pipeline.core import registry, tracking  # noqa: E402
 from pipeline.tasks.base import PrimaryMetric  # noqa: E402
 
 MSE = PrimaryMetric("test_mse", greater_is_better=False)
+ECHO_MODEL = """
+import mlflow
+
+
+class Echo(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+mlflow.models.set_model(Echo())
+"""
 
 
 @pytest.fixture
@@ -22,12 +33,18 @@ def store(tmp_path, monkeypatch):
 
 
 def _register(store, mse, split="same"):
+    code = store / "echo_model.py"
+    code.write_text(ECHO_MODEL)
     with tracking.start_run("toy", {"x": 1}, store / "run.json") as run:
-        mlflow.log_text(
-            "a stand-in model file: the registry only needs the run's path", "model/README"
-        )
+        logged = mlflow.pyfunc.log_model(name="model", python_model=str(code), pip_requirements=[])
     return registry.register(
-        "toy", run.info.run_id, "model", {"test_mse": mse}, MSE, split, store / "registered.json"
+        "toy",
+        run.info.run_id,
+        logged.model_uri,
+        {"test_mse": mse},
+        MSE,
+        split,
+        store / "registered.json",
     )
 
 
@@ -37,6 +54,8 @@ def test_register_makes_a_candidate_and_writes_the_record(store):
     assert record["model_uri"] == "models:/toy@candidate" and record["version"] == 1
     assert mlflow.MlflowClient().get_model_version_by_alias("toy", "candidate").version == 1
     assert (store / "mlartifacts").is_dir() and not (store / "mlruns").exists()
+    served = mlflow.pyfunc.load_model("models:/toy@candidate")  # the alias reaches the files
+    assert served.predict({"x": [1]}) == {"x": [1]}
 
 
 def test_promotion_follows_the_primary_metric(store):

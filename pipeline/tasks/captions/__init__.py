@@ -1,9 +1,12 @@
-"""Flickr8k image captioning: CNN embedding + LSTM merge model."""
+"""Flickr8k image captioning: cached CNN features + the textbook's LSTM merge model."""
 
-from pipeline.tasks.base import Task
+from pipeline.tasks.base import PrimaryMetric, Task
 from pipeline.tasks.captions.params import (
+    CaptionsEvaluateParams,
+    CaptionsFeaturesParams,
     CaptionsIngestParams,
     CaptionsSampleParams,
+    CaptionsTrainParams,
     CaptionsValidateParams,
 )
 
@@ -14,6 +17,10 @@ class Captions(Task):
         "sample": CaptionsSampleParams,
         "ingest": CaptionsIngestParams,
         "validate": CaptionsValidateParams,
+        "features": CaptionsFeaturesParams,
+        "train": CaptionsTrainParams,
+        "evaluate": CaptionsEvaluateParams,
     }
     image_columns = ("image",)
     group_column = "image_id"
+    primary_metric = PrimaryMetric("test_bleu4", greater_is_better=True)

@@ -1,7 +1,10 @@
 """Params of the captions task, one model per stage section."""
 
+from typing import Literal
+
 from pydantic import Field
 
+from pipeline.core.model_params import BackboneParams
 from pipeline.core.section import ImageSizeLimits, Section
 
 
@@ -23,3 +26,55 @@ class CaptionsIngestParams(Section):
 
 class CaptionsValidateParams(ImageSizeLimits):
     min_captions: int = Field(1, gt=0, description="fewer captions than this rejects an image")
+
+
+class CaptionsFeaturesParams(Section):
+    """Image embeddings cached once; language-model changes never recompute them."""
+
+    backbone: BackboneParams | None = Field(
+        None, description="override of the shared `backbone` (e.g. InceptionV3 + imagenet)"
+    )
+    image_size: int = Field(128, ge=32, description="side of the square input of the backbone")
+    grid: int = Field(
+        2, ge=1, description="feature map average-pooled to grid x grid cells: keeps position"
+    )
+    colour_grid: int = Field(
+        4,
+        ge=0,
+        description="mean and max RGB of colour_grid x colour_grid cells added; 0 = none",
+    )
+    batch_size: int = Field(32, gt=0)
+
+
+class TextParams(Section):
+    """Caption cleaning and vocabulary, as in the textbook."""
+
+    lowercase: bool = True
+    strip_punctuation: bool = True
+    drop_tokens_with_digits: bool = True
+    min_token_length: int = Field(2, ge=1, description="shorter tokens (e.g. 'a') are dropped")
+    min_word_count: int = Field(10, ge=1, description="rarer train words are out of vocabulary")
+    oov: Literal["unk", "drop"] = Field("unk", description="rare words: <unk> token, or dropped")
+    max_length: int | None = Field(
+        None, ge=3, description="tokens incl. start/end; None = the longest train caption"
+    )
+
+
+class CaptionsTrainParams(Section):
+    text: TextParams = Field(default_factory=TextParams)
+    embeddings: str = Field(
+        "learned", description="learned | glove:<path to glove.6B.<dim>d.txt> (frozen)"
+    )
+    embedding_dim: int = Field(200, gt=0, description="ignored for GloVe: the file's size")
+    units: int = Field(256, gt=0, description="image dense, LSTM and merge dense sizes")
+    dropout: float = Field(0.5, ge=0, lt=1)
+    batch_size: int = Field(64, gt=0)
+    epochs: int = Field(30, gt=0)
+    learning_rate: float = Field(2e-3, gt=0)
+    patience: int = Field(4, gt=0, description="early stopping on val_loss, best weights kept")
+
+
+class CaptionsEvaluateParams(Section):
+    beam_size: int = Field(3, ge=1)
+    batch_size: int = Field(64, gt=0, description="images decoded at once")
+    grid_images: int = Field(9, ge=1, description="test images shown in the captions plot")

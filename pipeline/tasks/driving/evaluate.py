@@ -109,7 +109,14 @@ def plot_scatter(test: pd.DataFrame, predicted: np.ndarray, path: Path) -> None:
 
 
 def evaluate(
-    model: Any, valid: pd.DataFrame, raw_dir: Path, params: Any, out_dir: Path
+    model: Any,
+    valid: pd.DataFrame,
+    raw_dir: Path,
+    params: Any,
+    out_dir: Path,
+    *,
+    processed_dir: Path,
+    assets_dir: Path,
 ) -> dict[str, Any]:
     """Score `model` on the raw test frames (time order); write plots and prediction rows."""
     from pipeline.core.io import write_json

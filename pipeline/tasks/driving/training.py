@@ -23,12 +23,17 @@ def fit(
     processed_dir: Path,
     params: DrivingTrainParams,
     backbone: BackboneParams,
+    *,
     work_dir: Path,
+    assets_dir: Path,
     seed: int,
     callbacks: list[Any],
     jit_compile: bool = False,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Model trained on the train split, early-stopped on the val split."""
+    """Model trained on the train split, early-stopped on the val split.
+
+    Nothing goes to `assets_dir`: the preprocessing is part of the model.
+    """
     manifest = pd.read_parquet(processed_dir / "manifest.parquet")
     train, val = (manifest[manifest["split"] == split] for split in ("train", "val"))
     for name, rows in (("train", train), ("val", val)):
@@ -64,11 +69,11 @@ def fit(
     return model, history
 
 
-def log_model(model: keras.Model) -> None:
+def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
     """The Keras flavour with a tensor signature: raw 160x320 RGB frames in, one angle out."""
     import mlflow
     from mlflow.models import infer_signature
 
     example = np.zeros((1, *FRAME_SHAPE), dtype=np.float32)
     signature = infer_signature(example, model.predict(example, verbose=0))
-    mlflow.keras.log_model(model, name="model", signature=signature)
+    return mlflow.keras.log_model(model, name="model", signature=signature).model_uri

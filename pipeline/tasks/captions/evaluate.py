@@ -1,0 +1,130 @@
+"""Corpus BLEU-1..4 on the official test split, greedy and beam, beside the baseline.
+
+BLEU is NLTK's `corpus_bleu` on the cleaned tokens (the tokenizer's cleaning, start/end
+and `<unk>` removed) against every reference caption of the image, with Chen & Cherry's
+smoothing method 1 so that a missing 4-gram does not zero the score. The baseline gives
+every test image the most frequent cleaned train caption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.plots import new_figure, save_figure
+from pipeline.tasks.captions.features import load_features
+from pipeline.tasks.captions.text import Tokenizer, clean
+
+BLEU_WEIGHTS = {
+    "bleu1": (1.0, 0, 0, 0),
+    "bleu2": (0.5, 0.5, 0, 0),
+    "bleu3": (1 / 3, 1 / 3, 1 / 3, 0),
+    "bleu4": (0.25, 0.25, 0.25, 0.25),
+}
+METHOD = "nltk corpus_bleu, cleaned tokens, smoothing method1 (Chen & Cherry 2014)"
+
+
+def bleu(references: list[list[list[str]]], hypotheses: list[list[str]]) -> dict[str, float]:
+    from nltk.translate.bleu_score import SmoothingFunction, corpus_bleu
+
+    smoothing = SmoothingFunction().method1
+    return {
+        name: float(corpus_bleu(references, hypotheses, weights=w, smoothing_function=smoothing))
+        for name, w in BLEU_WEIGHTS.items()
+    }
+
+
+def most_frequent_caption(captions: list[str], tokenizer: Tokenizer) -> list[str]:
+    """The cleaned train caption seen most often (ties: the first seen)."""
+    cleaned = [" ".join(tokenizer.decode(tokenizer.encode(c))) for c in captions]
+    return Counter(cleaned).most_common(1)[0][0].split()
+
+
+def split_fingerprint(test: pd.DataFrame) -> str:
+    rows = sorted(zip(test["image_id"], (tuple(c) for c in test["captions"]), strict=True))
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+
+
+def plot_grid(
+    raw_dir: Path, test: pd.DataFrame, greedy: list[str], beam: list[str], path: Path, count: int
+) -> None:
+    import cv2
+
+    shown = min(count, len(test))
+    columns = min(3, shown)
+    rows = -(-shown // columns)
+    figure = new_figure(4.2 * columns, 4.6 * rows)
+    for i, axes in enumerate(figure.subplots(rows, columns, squeeze=False).ravel()):
+        axes.axis("off")
+        if i >= shown:
+            continue
+        bgr = cv2.imread(str(raw_dir / test["image"].iloc[i]))
+        if bgr is not None:
+            axes.imshow(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        reference = test["captions"].iloc[i][0]
+        axes.set_title(
+            f"greedy: {greedy[i]}\nbeam: {beam[i]}\ntrue: {reference}", fontsize=8, loc="left"
+        )
+    save_figure(figure, path)
+
+
+def evaluate(
+    model: Any,
+    valid: pd.DataFrame,
+    raw_dir: Path,
+    params: Any,
+    out_dir: Path,
+    processed_dir: Path,
+    assets_dir: Path,
+) -> dict[str, Any]:
+    from pipeline.core.io import write_json
+    from pipeline.tasks.captions.decode import Decoder
+    from pipeline.tasks.captions.training import TOKENIZER_FILE
+
+    tokenizer = Tokenizer.load(assets_dir / TOKENIZER_FILE)
+    manifest, features = load_features(processed_dir)
+    is_test = (manifest["split"] == "test").to_numpy()
+    test = manifest[is_test].reset_index(drop=True)
+    decoder = Decoder(model, tokenizer)
+    greedy = decoder.captions(features[is_test])
+    beam = decoder.captions(features[is_test], params.beam_size)
+    references = [[clean(c, tokenizer.text) for c in captions] for captions in test["captions"]]
+    train_captions = [
+        c for cs in manifest.loc[manifest["split"] == "train", "captions"] for c in cs
+    ]
+    baseline_caption = most_frequent_caption(train_captions, tokenizer)
+    scores = {
+        "greedy": bleu(references, [c.split() for c in greedy]),
+        f"beam{params.beam_size}": bleu(references, [c.split() for c in beam]),
+    }
+    baseline = bleu(references, [baseline_caption] * len(test))
+    served = scores["greedy"]  # what the logged model does by default
+    write_json(
+        out_dir / "captions.json",
+        [
+            {"image": image, "greedy": g, "beam": b, "references": list(refs)}
+            for image, g, b, refs in zip(test["image"], greedy, beam, test["captions"], strict=True)
+        ],
+    )
+    plot_grid(raw_dir, test, greedy, beam, out_dir / "test_captions.png", params.grid_images)
+    return {
+        **{f"test_{k}": v for k, v in served.items()},
+        **{f"{decoding}_{k}": v for decoding, s in scores.items() for k, v in s.items()},
+        "baseline": {
+            "name": "most frequent caption",
+            "caption": " ".join(baseline_caption),
+            **baseline,
+        },
+        "bleu4_ratio_to_baseline": served["bleu4"] / max(baseline["bleu4"], 1e-12),
+        "beats_baseline": served["bleu4"] >= 2 * baseline["bleu4"]
+        and served["bleu1"] > baseline["bleu1"],
+        "bleu_method": METHOD,
+        "test_images": len(test),
+        "test_split_hash": split_fingerprint(test),
+        "mean_length": float(np.mean([len(c.split()) for c in greedy])) if greedy else 0.0,
+    }

@@ -1,0 +1,173 @@
+"""Train the merge model on cached features; log it as a pyfunc that captions raw JPEGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.errors import DatasetError
+from pipeline.core.finetune import two_phase_fit
+from pipeline.core.io import write_json
+from pipeline.core.model_params import BackboneParams, FinetuneParams
+from pipeline.tasks.captions.features import EXTRACTOR_FILE, load_features
+from pipeline.tasks.captions.glove import glove_path, read_glove
+from pipeline.tasks.captions.model import build_model
+from pipeline.tasks.captions.params import CaptionsTrainParams
+from pipeline.tasks.captions.text import Tokenizer
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+TOKENIZER_FILE = "tokenizer.json"
+SPECIAL_TOKENS = 4  # <pad>, <unk>, startseq, endseq: no GloVe vector
+
+
+def caption_pairs(
+    manifest: pd.DataFrame, features: np.ndarray, split: str, tokenizer: Tokenizer
+) -> tuple[np.ndarray, np.ndarray]:
+    """(feature row index, padded sequence) for every caption of the split's images."""
+    rows, captions = [], []
+    for index in np.flatnonzero(manifest["split"].to_numpy() == split):
+        for caption in manifest["captions"].iloc[index]:
+            rows.append(index)
+            captions.append(caption)
+    return np.asarray(rows, np.int32), tokenizer.pad(captions)
+
+
+def pairs_dataset(
+    features: np.ndarray,
+    rows: np.ndarray,
+    sequences: np.ndarray,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+) -> tf.data.Dataset:
+    """((image features, words[:-1]), words[1:]) batches; features gathered, not copied."""
+    import tensorflow as tf
+
+    table = tf.constant(features)
+    dataset = tf.data.Dataset.from_tensor_slices((rows, sequences))
+    if shuffle:
+        dataset = dataset.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+    return (
+        dataset.batch(batch_size)
+        .map(
+            lambda r, s: ((tf.gather(table, r), s[:, :-1]), s[:, 1:]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def _split_dataset(
+    manifest: pd.DataFrame,
+    features: np.ndarray,
+    split: str,
+    tokenizer: Tokenizer,
+    batch_size: int,
+    seed: int,
+) -> tf.data.Dataset:
+    rows, sequences = caption_pairs(manifest, features, split, tokenizer)
+    if len(rows) == 0:
+        raise DatasetError(f"captions: no {split} captions; check the split files")
+    return pairs_dataset(features, rows, sequences, batch_size, split == "train", seed)
+
+
+def fit(
+    processed_dir: Path,
+    params: CaptionsTrainParams,
+    backbone: BackboneParams,
+    work_dir: Path,
+    seed: int,
+    callbacks: list[Any],
+    jit_compile: bool = False,
+    assets_dir: Path | None = None,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Tokenizer from the train captions, then the merge model early-stopped on val."""
+    manifest, features = load_features(processed_dir)
+    train_captions = manifest.loc[manifest["split"] == "train", "captions"]
+    tokenizer = Tokenizer.fit([c for captions in train_captions for c in captions], params.text)
+    if tokenizer.vocabulary_size <= SPECIAL_TOKENS:
+        raise DatasetError(
+            "captions: no train word is seen train.captions.text.min_word_count times; "
+            "lower it or use more images"
+        )
+    vectors = None
+    source = glove_path(params.embeddings)
+    glove: dict[str, float] = {}
+    if source is not None:
+        found = read_glove(source, tokenizer.words, SPECIAL_TOKENS)
+        vectors = found.matrix
+        glove = {"glove_coverage": found.coverage, "glove_dim": float(vectors.shape[1])}
+    if assets_dir is not None:
+        tokenizer.save(assets_dir / TOKENIZER_FILE)
+        write_json(
+            assets_dir / "vocabulary.json",
+            {"size": tokenizer.vocabulary_size, "max_length": tokenizer.max_length, **glove},
+        )
+    train, val = (
+        _split_dataset(manifest, features, split, tokenizer, params.batch_size, seed)
+        for split in ("train", "val")
+    )
+    model = build_model(
+        tokenizer.vocabulary_size, tokenizer.max_length - 1, features.shape[1], params, vectors
+    )
+    history = two_phase_fit(
+        model,
+        train,
+        val,
+        FinetuneParams(
+            head_epochs=params.epochs,
+            finetune_epochs=0,
+            learning_rate=params.learning_rate,
+            patience=params.patience,
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["sparse_categorical_accuracy"],
+        work_dir=work_dir,
+        callbacks=callbacks,
+        jit_compile=jit_compile,
+    )
+    return model, history
+
+
+def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
+    """A pyfunc from code (no pickle): JPEG bytes or RGB arrays in, captions out."""
+    import tempfile
+
+    import mlflow
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+    from pipeline.tasks.captions import serving
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model_file = Path(tmp) / "captioner.keras"
+        model.save(model_file)
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=serving.__file__,
+            artifacts={
+                "captioner": str(model_file),
+                "extractor": str(processed_dir / EXTRACTOR_FILE),
+                "tokenizer": str(assets_dir / TOKENIZER_FILE),
+            },
+            signature=ModelSignature(
+                inputs=Schema([ColSpec("binary", "image")]),
+                outputs=Schema([ColSpec("string", "caption")]),
+                params=ParamSchema([ParamSpec("beam", "long", 1)]),
+            ),
+            pip_requirements=_requirements(),
+        ).model_uri
+
+
+def _requirements() -> list[str]:
+    """The serving packages at their installed versions (inference would load the model)."""
+    from importlib.metadata import version
+
+    packages = ("tensorflow", "keras", "mlflow", "numpy", "pandas", "opencv-python-headless")
+    return [f"{name}=={version(name)}" for name in packages]
