@@ -171,6 +171,29 @@ def promote(
 
 
 @app.command()
+def predict(
+    task: TaskArgument,
+    images: Annotated[list[Path], typer.Argument(help="Image files.", show_default=False)],
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model URI (default: models:/TASK@champion)."),
+    ] = None,
+    beam: Annotated[int, typer.Option(min=1, help="Beam size; 1 = greedy decoding.")] = 1,
+) -> None:
+    """Apply a registered model of TASK to image files (captions: print one caption each)."""
+    from pipeline import predict as predicting
+
+    if task.value != "captions":
+        raise _fail(PipelineError(f"predict is not available for {task.value} yet"))
+    uri = model or f"models:/{task.value}@champion"
+    try:
+        for path, caption in predicting.caption(images, uri, beam):
+            stdout.print(f"{escape(str(path))}: {escape(caption)}")
+    except PipelineError as err:
+        raise _fail(err) from None
+
+
+@app.command()
 def models(task: TaskArgument) -> None:
     """List TASK's registered versions with their aliases and primary metric."""
     from rich.table import Table

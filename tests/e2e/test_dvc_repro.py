@@ -31,7 +31,8 @@ def _copy_repository(target: Path) -> None:
 
 
 SERVE_RAW_FRAMES = """
-import keras, mlflow, numpy as np
+from pathlib import Path
+import keras, mlflow, numpy as np, pandas as pd
 from pipeline.core.tracking import configure_tracking
 configure_tracking()
 frames = np.random.default_rng(0).uniform(0, 255, (3, 160, 320, 3)).astype("float32")
@@ -40,6 +41,12 @@ local = keras.saving.load_model("models/driving/model.keras", safe_mode=True)
 assert np.asarray(served).shape == (3, 1), np.asarray(served).shape
 np.testing.assert_allclose(np.asarray(served), local.predict(frames, verbose=0), atol=1e-5)
 print("served", len(served), "angles")
+jpeg = sorted(Path("data/sample/captions/Flicker8k_Dataset").glob("*.jpg"))[0].read_bytes()
+captioner = mlflow.pyfunc.load_model("models:/captions@candidate")
+captions = captioner.predict(pd.DataFrame({"image": [jpeg, jpeg]}), params={"beam": 2})
+assert list(captions.columns) == ["caption"] and len(captions) == 2
+assert captions["caption"][0] == captions["caption"][1]
+print("captioned", len(captions), "images")
 """
 
 
@@ -58,6 +65,8 @@ def _tiny(params: dict) -> None:
     params["validate"]["max_rejected_fraction"] = 0.25
     params["pretrain"].update(images_per_task=8, epochs=1, image_size=32)
     params["train"]["driving"]["fit"].update(head_epochs=1, finetune_epochs=0)
+    params["train"]["captions"].update(epochs=1, units=16, embedding_dim=8)
+    params["train"]["captions"]["text"]["min_word_count"] = 2
 
 
 def _run(project: Path, *args: str) -> str:
@@ -97,7 +106,7 @@ def test_repro_runs_once_then_only_what_changed(tmp_path):
     assert (project / "mlflow.db").is_file() and not (project / "mlruns").exists()
 
     served = _run(project, sys.executable, "-c", SERVE_RAW_FRAMES)
-    assert "served 3 angles" in served
+    assert "served 3 angles" in served and "captioned 2 images" in served
 
     second = _run(project, *dvc, "repro")
     assert _ran(second) == []
@@ -112,7 +121,19 @@ def test_repro_runs_once_then_only_what_changed(tmp_path):
         "train@driving",
     ]
 
+    _edit_params(project, lambda p: p["train"]["captions"].update(units=12))
+    assert _ran(_run(project, *dvc, "repro")) == [  # the cached features are not recomputed
+        "evaluate@captions",
+        "register@captions",
+        "train@captions",
+    ]
+
     pipeline = (str(Path(sys.executable).parent / "pipeline"),)
     assert "promoted to @champion" in _run(project, *pipeline, "promote", "driving")
     listing = _run(project, *pipeline, "models", "driving")
     assert "champion" in listing and "candidate" in listing
+
+    assert "promoted to @champion" in _run(project, *pipeline, "promote", "captions")
+    image = sorted((project / "data/sample/captions/Flicker8k_Dataset").glob("*.jpg"))[0]
+    printed = _run(project, *pipeline, "predict", "captions", str(image), "--beam", "2")
+    assert f"{image}: " in printed  # one caption line per image, from the champion

@@ -27,7 +27,8 @@ class Decoder:
 
         self.tokenizer = tokenizer
         self.max_steps = int(model.get_layer("image_per_step").n)
-        self._image = [model.get_layer(n) for n in ("image_dropout", "image_dense")]
+        branch = ("feature_scaling", "image_dropout", "image_dense")
+        self._image = [model.get_layer(n) for n in branch]
         self._embedding = model.get_layer("embedding")
         self._cell = model.get_layer("lstm").cell
         self._head = [model.get_layer(n) for n in ("merge_dense", "next_word")]
@@ -51,8 +52,13 @@ class Decoder:
             )
         return self._batched(self._beams[beam_size], features, batch_size)
 
-    def captions(self, features: np.ndarray, beam_size: int = 1) -> list[str]:
-        ids = self.greedy(features) if beam_size == 1 else self.beam(features, beam_size)
+    def captions(
+        self, features: np.ndarray, beam_size: int = 1, batch_size: int = 256
+    ) -> list[str]:
+        if beam_size == 1:
+            ids = self.greedy(features, batch_size)
+        else:
+            ids = self.beam(features, beam_size, batch_size)
         return [" ".join(self.tokenizer.decode(row)) for row in ids]
 
     def _batched(self, function, features: np.ndarray, batch_size: int) -> np.ndarray:
@@ -73,7 +79,8 @@ class Decoder:
         """Log-probabilities of the next word for each row, and the new LSTM state."""
         import tensorflow as tf
 
-        output, state = self._cell(self._embedding(words), state, training=False)
+        vectors = tf.gather(self._embedding.embeddings, words)  # no mask: one word per row
+        output, state = self._cell(vectors, state, training=False)
         x = image + output
         for layer in self._head:
             x = layer(x)

@@ -91,8 +91,8 @@ def evaluate(
     is_test = (manifest["split"] == "test").to_numpy()
     test = manifest[is_test].reset_index(drop=True)
     decoder = Decoder(model, tokenizer)
-    greedy = decoder.captions(features[is_test])
-    beam = decoder.captions(features[is_test], params.beam_size)
+    greedy = decoder.captions(features[is_test], 1, params.batch_size)
+    beam = decoder.captions(features[is_test], params.beam_size, params.batch_size)
     references = [[clean(c, tokenizer.text) for c in captions] for captions in test["captions"]]
     train_captions = [
         c for cs in manifest.loc[manifest["split"] == "train", "captions"] for c in cs

@@ -2,11 +2,12 @@
 
 The feature map is average-pooled to a `grid` x `grid` layout instead of one global
 average: captions say where things are ("on the left"), and a global average throws that
-away. A colour layout (mean and max RGB of `colour_grid` x `colour_grid` cells) is added:
-the self-supervised backbone learns from rotation, which needs no colour, and a linear
-probe shows its features barely know "red" from "green" (`reports/captions/features/`).
-The extractor (scaling, backbone, pooling) is saved as `extractor.keras` beside the
-features so that serving computes exactly what training saw.
+away. A colour layout (mean and max RGB of `colour_grid` x `colour_grid` cells) is the
+other part: the self-supervised backbone learns from rotation, which needs no colour, and
+a linear probe (`reports/captions/features/probe.png`, always computed for both parts)
+shows its features barely know "red" from "green". `parts` picks what the captioner gets.
+The extractor of those parts is saved as `extractor.keras` beside the features so that
+serving computes exactly what training saw.
 """
 
 from __future__ import annotations
@@ -33,28 +34,30 @@ EXTRACTOR_FILE = "extractor.keras"
 MANIFEST_FILE = "manifest.parquet"
 
 
-def build_extractor(params: CaptionsFeaturesParams, shared: BackboneParams) -> keras.Model:
-    """0-255 RGB images of `image_size` squared -> one flat vector per image."""
+def build_extractors(
+    params: CaptionsFeaturesParams, shared: BackboneParams
+) -> tuple[keras.Model, keras.Model]:
+    """(all parts by name, the chosen parts as one flat vector); 0-255 RGB squares in."""
     import keras
     from keras import layers
 
     size = params.image_size
     backbone = build_backbone(params.backbone or shared, (size, size, 3))
     grid = layers.Resizing(params.grid, params.grid, interpolation="area", name="grid")
-    parts = [layers.Flatten(name="backbone_vector")(grid(backbone.output))]
-    if params.colour_grid:
-        cells = params.colour_grid
-        rgb = layers.Rescaling(1 / 255, name="unit_rgb")(backbone.input)
-        mean = layers.Resizing(cells, cells, interpolation="area", name="colour_mean")(rgb)
-        peak = layers.MaxPooling2D(size // cells, name="colour_max")(rgb)
-        parts += [layers.Flatten(name="mean_vector")(mean), layers.Flatten(name="max_vector")(peak)]
-    vector = parts[0] if len(parts) == 1 else layers.Concatenate(name="vector")(parts)
-    return keras.Model(backbone.input, vector, name="caption_features")
-
-
-def backbone_dimensions(params: CaptionsFeaturesParams, total: int) -> int:
-    """How many leading feature columns come from the backbone (the rest: colour layout)."""
-    return total - 2 * 3 * params.colour_grid**2
+    cells = params.colour_grid
+    rgb = layers.Rescaling(1 / 255, name="unit_rgb")(backbone.input)
+    mean = layers.Resizing(cells, cells, interpolation="area", name="colour_mean")(rgb)
+    peak = layers.MaxPooling2D(size // cells, name="colour_max")(rgb)
+    parts = {
+        "backbone": layers.Flatten(name="backbone_vector")(grid(backbone.output)),
+        "colour_layout": layers.Concatenate(name="colour_vector")(
+            [layers.Flatten(name="mean_vector")(mean), layers.Flatten(name="max_vector")(peak)]
+        ),
+    }
+    chosen = [parts[name] for name in params.parts]
+    vector = chosen[0] if len(chosen) == 1 else layers.Concatenate(name="vector")(chosen)
+    every_part = keras.Model(backbone.input, parts, name="feature_parts")
+    return every_part, keras.Model(backbone.input, vector, name="caption_features")
 
 
 def decode_resized(data: tf.Tensor, size: int) -> tf.Tensor:
@@ -77,7 +80,7 @@ def extract(
     import tensorflow as tf
 
     images = valid.drop_duplicates("image_id").reset_index(drop=True)
-    extractor = build_extractor(params, shared)
+    every_part, extractor = build_extractors(params, shared)
     files = [str(raw_dir / path) for path in images["image"]]
     batches = (
         tf.data.Dataset.from_tensor_slices(files)
@@ -89,11 +92,12 @@ def extract(
         .prefetch(tf.data.AUTOTUNE)
     )
     total = -(-len(files) // params.batch_size)
-    vectors = [
-        extractor(batch, training=False).numpy()
+    batches_of_parts = [
+        {k: v.numpy() for k, v in every_part(batch, training=False).items()}
         for batch in track(batches, "captions: image features", total=total)
     ]
-    features = np.concatenate(vectors).astype(np.float32)
+    parts = {k: np.concatenate([b[k] for b in batches_of_parts]) for k in batches_of_parts[0]}
+    features = np.concatenate([parts[k] for k in params.parts], axis=1).astype(np.float32)
     np.savez(
         out_dir / FEATURES_FILE,
         image_id=images["image_id"].to_numpy(dtype=str),
@@ -101,12 +105,9 @@ def extract(
     )
     images[["image_id", "image", "split", "captions"]].to_parquet(out_dir / MANIFEST_FILE)
     extractor.save(out_dir / EXTRACTOR_FILE)
-    learned = backbone_dimensions(params, features.shape[1])
-    sets = {"backbone": features[:, :learned]}
-    if learned < features.shape[1]:
-        sets["colour layout"] = features[:, learned:]
-        sets["both (what the captioner gets)"] = features
+    sets = {**parts, "both": np.concatenate(list(parts.values()), axis=1)}
     probed = probe(images, sets, probe_words(images))
+    probed["captioner_gets"] = list(params.parts)
     write_json(reports_dir / "probe.json", probed)
     plot_probe(probed, reports_dir / "probe.png")
     return {"images": len(images), "dimensions": int(features.shape[1])}

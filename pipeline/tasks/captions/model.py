@@ -25,14 +25,22 @@ def build_model(
     feature_dim: int,
     params: CaptionsTrainParams,
     word_vectors: np.ndarray | None = None,
+    train_features: np.ndarray | None = None,
 ) -> keras.Model:
-    """(features, words[:, :steps]) -> next-word probabilities (batch, steps, vocabulary)."""
+    """(features, words[:, :steps]) -> next-word probabilities (batch, steps, vocabulary).
+
+    Features are standardised with the train images' statistics first, so that a few
+    colour-layout columns weigh as much as thousands of backbone columns.
+    """
     import keras
     from keras import layers
 
     features = keras.Input((feature_dim,), name="features")
     words = keras.Input((steps,), dtype="int32", name="words")
-    image = layers.Dropout(params.dropout, name="image_dropout")(features)
+    normalise = layers.Normalization(name="feature_scaling")
+    if train_features is not None:
+        normalise.adapt(train_features)
+    image = layers.Dropout(params.dropout, name="image_dropout")(normalise(features))
     image = layers.Dense(params.units, activation="relu", name="image_dense")(image)
     image = layers.RepeatVector(steps, name="image_per_step")(image)
     dim = params.embedding_dim if word_vectors is None else word_vectors.shape[1]

@@ -38,10 +38,11 @@ class CaptionsFeaturesParams(Section):
     grid: int = Field(
         2, ge=1, description="feature map average-pooled to grid x grid cells: keeps position"
     )
-    colour_grid: int = Field(
-        4,
-        ge=0,
-        description="mean and max RGB of colour_grid x colour_grid cells added; 0 = none",
+    colour_grid: int = Field(4, ge=1, description="colour layout: mean and max RGB per cell")
+    parts: list[Literal["backbone", "colour_layout"]] = Field(
+        default_factory=lambda: ["colour_layout"],
+        min_length=1,
+        description="what the captioner gets; the probe report always shows both",
     )
     batch_size: int = Field(32, gt=0)
 

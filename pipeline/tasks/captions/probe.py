@@ -68,7 +68,7 @@ def plot_probe(result: dict[str, Any], path: Path) -> None:
     words = result["words"]
     if not words:
         return
-    names = [k for k in result if k not in ("words", "majority")]
+    names = [k for k in result if k not in ("words", "majority", "captioner_gets")]
     figure = new_figure(max(8, 0.6 * len(words)), 4)
     axes = figure.subplots()
     width = 0.8 / len(names)
@@ -85,6 +85,11 @@ def plot_probe(result: dict[str, Any], path: Path) -> None:
         zorder=3,
     )
     axes.set_xticks(positions + 0.4 - width / 2, words, rotation=45, ha="right")
-    axes.set(ylim=(0.4, 1.0), ylabel="val accuracy", title="Linear probe: word in a caption?")
+    gets = ", ".join(result.get("captioner_gets", []))
+    axes.set(
+        ylim=(0.4, 1.0),
+        ylabel="val accuracy",
+        title=f"Linear probe: is the word in a caption? (the captioner gets: {gets})",
+    )
     axes.legend(loc="lower right", fontsize=8)
     save_figure(figure, path)

@@ -114,7 +114,12 @@ def fit(
         for split in ("train", "val")
     )
     model = build_model(
-        tokenizer.vocabulary_size, tokenizer.max_length - 1, features.shape[1], params, vectors
+        tokenizer.vocabulary_size,
+        tokenizer.max_length - 1,
+        features.shape[1],
+        params,
+        vectors,
+        train_features=features[(manifest["split"] == "train").to_numpy()],
     )
     history = two_phase_fit(
         model,
