@@ -90,7 +90,7 @@ def test_embeddings_setting_is_checked(tmp_path):
     assert glove_path("learned") is None
     with pytest.raises(PipelineError, match="neither 'learned' nor"):
         glove_path("word2vec")
-    with pytest.raises(PipelineError, match="not found.*embeddings: learned"):
+    with pytest.raises(PipelineError, match=r"not found.*embeddings: learned"):
         glove_path(f"glove:{tmp_path / 'missing.txt'}")
     (tmp_path / "g.txt").write_text("a 1\n")
     assert glove_path(f"glove:{tmp_path / 'g.txt'}") == tmp_path / "g.txt"

@@ -28,6 +28,9 @@ class CaptionsValidateParams(ImageSizeLimits):
     min_captions: int = Field(1, gt=0, description="fewer captions than this rejects an image")
 
 
+FeaturePart = Literal["backbone", "colour_layout"]
+
+
 class CaptionsFeaturesParams(Section):
     """Image embeddings cached once; language-model changes never recompute them."""
 
@@ -39,8 +42,8 @@ class CaptionsFeaturesParams(Section):
         2, ge=1, description="feature map average-pooled to grid x grid cells: keeps position"
     )
     colour_grid: int = Field(4, ge=1, description="colour layout: mean and max RGB per cell")
-    parts: list[Literal["backbone", "colour_layout"]] = Field(
-        default_factory=lambda: ["colour_layout"],
+    parts: list[FeaturePart] = Field(
+        default_factory=lambda: list[FeaturePart](["colour_layout"]),
         min_length=1,
         description="what the captioner gets; the probe report always shows both",
     )
