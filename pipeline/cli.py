@@ -194,6 +194,36 @@ def predict(
 
 
 @app.command()
+def bench(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Benchmarks to run (default: all): caption-greedy, caption-beam, features, "
+            "driving-input, driving-infer, repro-noop.",
+            show_default=False,
+        ),
+    ] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Tiny inputs, one repeat.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder of bench.json and bench.md.")] = Path("reports"),
+) -> None:
+    """Time our way and the textbook's way of the same work, side by side, on this machine.
+
+    Each benchmark first checks that both give the same results, then reports the median
+    of several runs after a warm-up, the ratio and its goal, in `reports/bench.md`.
+    """
+    from pipeline import bench as benchmarks
+
+    try:
+        results = benchmarks.run(names or [], quick, out)
+    except PipelineError as err:
+        raise _fail(err) from None
+    stdout.print((out / "bench.md").read_text())
+    if any(r.agree is False for r in results):
+        stderr.print("[bold red]error:[/] outputs disagree; timings were not taken for those")
+        raise typer.Exit(1)
+
+
+@app.command()
 def models(task: TaskArgument) -> None:
     """List TASK's registered versions with their aliases and primary metric."""
     from rich.table import Table

@@ -68,6 +68,20 @@ def decode_resized(data: tf.Tensor, size: int) -> tf.Tensor:
     return tf.image.resize(tf.cast(image, tf.float32), (size, size), antialias=True)
 
 
+def feature_batches(files: list[str], size: int, batch_size: int) -> tf.data.Dataset:
+    """Decoded, resized image batches read in parallel and prefetched."""
+    import tensorflow as tf
+
+    return (
+        tf.data.Dataset.from_tensor_slices(files)
+        .map(
+            lambda f: decode_resized(tf.io.read_file(f), size), num_parallel_calls=tf.data.AUTOTUNE
+        )
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
 def extract(
     valid: pd.DataFrame,
     raw_dir: Path,
@@ -77,20 +91,10 @@ def extract(
     reports_dir: Path,
 ) -> dict[str, Any]:
     """Write the features of every valid image, their manifest and the extractor; probe them."""
-    import tensorflow as tf
-
     images = valid.drop_duplicates("image_id").reset_index(drop=True)
     every_part, extractor = build_extractors(params, shared)
     files = [str(raw_dir / path) for path in images["image"]]
-    batches = (
-        tf.data.Dataset.from_tensor_slices(files)
-        .map(
-            lambda f: decode_resized(tf.io.read_file(f), params.image_size),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-        .batch(params.batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    batches = feature_batches(files, params.image_size, params.batch_size)
     total = -(-len(files) // params.batch_size)
     batches_of_parts = [
         {k: v.numpy() for k, v in every_part(batch, training=False).items()}

@@ -1,0 +1,324 @@
+"""The benchmarks: ours and the textbook's way, same inputs, outputs checked to agree first.
+
+Every case builds its own small sample data in a scratch folder with the project's sample
+generators, so it measures the same thing on any checkout. Models are the trained ones
+when the pipeline has run (`models/...`) and freshly built ones of the same shape
+otherwise: the cost of a forward pass does not depend on the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.bench import textbook
+from pipeline.bench.timing import measure
+
+
+@dataclass
+class Result:
+    name: str
+    what: str
+    goal: str
+    ours: float | None = None  # seconds
+    baseline: float | None = None
+    ratio: float | None = None  # baseline / ours, or the figure the goal names
+    met: bool | None = None
+    agree: bool | None = None
+    agreement: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Setup:
+    quick: bool
+    scratch: Path
+    seed: int = 42
+
+    @property
+    def repeats(self) -> int:
+        return 1 if self.quick else 3
+
+
+# ---- captions ------------------------------------------------------------------------------
+def _caption_parts(setup: Setup) -> tuple[Any, Any, np.ndarray, str]:
+    """(merge model, tokenizer, image features, where the model comes from)."""
+    import keras
+
+    from pipeline.core import layout
+    from pipeline.tasks.captions.features import load_features
+    from pipeline.tasks.captions.model import build_model
+    from pipeline.tasks.captions.params import CaptionsTrainParams, TextParams
+    from pipeline.tasks.captions.text import Tokenizer
+    from pipeline.tasks.captions.training import TOKENIZER_FILE
+
+    count = 6 if setup.quick else 60
+    model_file = layout.model_path("captions")
+    tokenizer_file = layout.assets_dir("captions") / TOKENIZER_FILE
+    processed = layout.processed_dir("captions")
+    if not setup.quick and model_file.is_file() and tokenizer_file.is_file():
+        model = keras.models.load_model(model_file, safe_mode=True)
+        _, features = load_features(processed)
+        return model, Tokenizer.load(tokenizer_file), features[:count], "trained model"
+    keras.utils.set_random_seed(setup.seed)
+    words = "a red blue green circle square star on the left right top bottom and two three"
+    captions = [" ".join(np.random.default_rng(i).choice(words.split(), 9)) for i in range(40)]
+    tokenizer = Tokenizer.fit(captions, TextParams(min_word_count=1))
+    params = CaptionsTrainParams(units=32 if setup.quick else 256, embedding_dim=16)
+    model = build_model(tokenizer.vocabulary_size, tokenizer.max_length - 1, 96, params)
+    features = np.random.default_rng(setup.seed).normal(size=(count, 96)).astype(np.float32)
+    return model, tokenizer, features, "untrained model of the same shape"
+
+
+def _until_end(ids: np.ndarray, end: int) -> list[int]:
+    out = []
+    for i in ids:
+        out.append(int(i))
+        if i == end:
+            break
+    return out
+
+
+def caption_greedy(setup: Setup) -> Result:
+    from pipeline.tasks.captions.decode import Decoder
+    from pipeline.tasks.captions.text import END, START
+
+    result = Result(
+        "caption-greedy",
+        "greedy captions: batched compiled decoding vs predict per word per image",
+        "ratio >= 30",
+    )
+    model, tokenizer, features, source = _caption_parts(setup)
+    decoder = Decoder(model, tokenizer)
+    start, end, steps = tokenizer.id(START), tokenizer.id(END), decoder.max_steps
+
+    def baseline() -> list[list[int]]:
+        return [textbook.greedy_caption(model, f, start, end, steps) for f in features]
+
+    ours = [_until_end(row, end) for row in decoder.greedy(features)]
+    result.agree = ours == baseline()
+    result.agreement = f"same token ids for all {len(features)} images"
+    if result.agree:
+        result.ours = measure(lambda: decoder.greedy(features), setup.repeats).median
+        result.baseline = measure(baseline, setup.repeats, warmup=0).median
+        result.ratio = result.baseline / result.ours
+        result.met = result.ratio >= 30
+    result.notes.append(f"{len(features)} images, {source}")
+    return result
+
+
+def caption_beam(setup: Setup) -> Result:
+    from pipeline.tasks.captions.decode import Decoder
+
+    result = Result(
+        "caption-beam",
+        "batched beam search (k=3) vs our batched greedy",
+        "beam time <= 2.5x greedy time",
+    )
+    model, tokenizer, features, source = _caption_parts(setup)
+    decoder = Decoder(model, tokenizer)
+    result.agree = bool(
+        np.array_equal(decoder.beam(features, 1), decoder.greedy(features))
+        and len(decoder.captions(features, 3)) == len(features)
+    )
+    result.agreement = "beam search of width 1 gives the greedy captions"
+    if result.agree:
+        result.baseline = measure(lambda: decoder.greedy(features), setup.repeats).median
+        result.ours = measure(lambda: decoder.beam(features, 3), setup.repeats).median
+        result.ratio = result.ours / result.baseline
+        result.met = result.ratio <= 2.5
+    result.notes.append(f"{len(features)} images, {source}; ratio = beam / greedy")
+    return result
+
+
+def features(setup: Setup) -> Result:
+    import tensorflow as tf
+
+    from pipeline.core.model_params import BackboneParams
+    from pipeline.tasks.captions.features import build_extractors, feature_batches
+    from pipeline.tasks.captions.params import CaptionsFeaturesParams, CaptionsSampleParams
+    from pipeline.tasks.captions.sample import IMAGES_DIR, write_sample
+
+    result = Result(
+        "features",
+        "image features: tf.data batched extraction vs load-and-predict one image at a time",
+        "ratio >= 3",
+    )
+    count = 8 if setup.quick else 128
+    folder = setup.scratch / "captions"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_sample(folder, CaptionsSampleParams(images=count), setup.seed)
+    files = sorted((folder / IMAGES_DIR).glob("*.jpg"))
+    params = CaptionsFeaturesParams(parts=["backbone", "colour_layout"])
+    _, extractor = build_extractors(params, BackboneParams(weights="none"))
+
+    def ours() -> np.ndarray:
+        batches = feature_batches([str(f) for f in files], params.image_size, params.batch_size)
+        return np.concatenate([extractor(b, training=False).numpy() for b in batches])
+
+    def baseline() -> np.ndarray:
+        return textbook.features_one_by_one(extractor, files, params.image_size)
+
+    difference = float(np.abs(ours() - baseline()).max())
+    result.agree = difference < 1e-3
+    result.agreement = f"largest feature difference {difference:.2g} (tolerance 1e-3)"
+    if result.agree:
+        result.ours = measure(ours, setup.repeats).median
+        result.baseline = measure(baseline, setup.repeats).median
+        result.ratio = result.baseline / result.ours
+        result.met = result.ratio >= 3
+    result.notes.append(
+        f"{len(files)} images, MobileNetV2 backbone + colour layout, {tf.__version__}"
+    )
+    return result
+
+
+# ---- driving -------------------------------------------------------------------------------
+def _driving_frames(setup: Setup, frames: int) -> tuple[Path, list[str], np.ndarray]:
+    from pipeline.tasks.driving.ingest import read_raw
+    from pipeline.tasks.driving.params import DrivingIngestParams, DrivingSampleParams
+    from pipeline.tasks.driving.sample import write_sample
+
+    folder = setup.scratch / "driving"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_sample(folder, DrivingSampleParams(frames=frames), setup.seed)
+    manifest = read_raw(folder, DrivingIngestParams(), setup.seed)
+    return folder, manifest["center"].tolist(), manifest["steering"].to_numpy(np.float32)
+
+
+def driving_input(setup: Setup) -> Result:
+    import keras
+
+    from pipeline.core.tfdata import image_dataset
+    from pipeline.tasks.driving.preprocess import frame_preprocessing
+
+    result = Result(
+        "driving-input",
+        "training input, one epoch: tf.data (decoded once, cached; second epoch) vs a Python "
+        "generator reading, augmenting and preprocessing every frame",
+        "ratio >= 5",
+    )
+    root, paths, angles = _driving_frames(setup, 64 if setup.quick else 512)
+    batch = 64
+    ours_data = image_dataset(root, paths, angles, batch, shuffle=True, seed=setup.seed)
+
+    def epoch_ours() -> int:
+        return sum(1 for _ in ours_data)
+
+    def epoch_baseline() -> int:
+        rng = np.random.default_rng(setup.seed)
+        return sum(
+            1 for _ in textbook.driving_batches(root, paths, angles, batch, augment=True, rng=rng)
+        )
+
+    # agreement: without shuffling or augmenting, both give the same network input
+    plain = image_dataset(root, paths[:16], angles[:16], 16, shuffle=False, seed=0)
+    frames, targets = next(iter(plain))
+    preprocess = keras.Sequential(frame_preprocessing()[:-1])  # up to YUV, before scaling
+    ours_input = preprocess(frames).numpy()
+    theirs, their_targets = next(
+        textbook.driving_batches(
+            root, paths[:16], angles[:16], 16, augment=False, rng=np.random.default_rng(0)
+        )
+    )
+    gap = float(np.abs(ours_input - theirs).mean())
+    result.agree = gap < 2.0 and np.allclose(targets.numpy(), their_targets)
+    result.agreement = f"mean pixel difference {gap:.2f} of 255 after preprocessing, same angles"
+    if result.agree:
+        epoch_ours()  # the first epoch decodes and fills the cache
+        result.ours = measure(epoch_ours, setup.repeats, warmup=0).median
+        result.baseline = measure(epoch_baseline, setup.repeats, warmup=0).median
+        result.ratio = result.baseline / result.ours
+        result.met = result.ratio >= 5
+    result.notes.append(
+        f"{len(paths)} frames; ours hands raw frames to the model, whose first layers "
+        "crop, resize and convert them on the batch"
+    )
+    return result
+
+
+def _driving_model(setup: Setup) -> tuple[Any, str]:
+    import keras
+
+    from pipeline.core import layout
+    from pipeline.tasks.driving.model import pilotnet
+    from pipeline.tasks.driving.params import DrivingTrainParams
+
+    path = layout.model_path("driving")
+    if not setup.quick and path.is_file():
+        return keras.models.load_model(path, safe_mode=True), "trained model"
+    keras.utils.set_random_seed(setup.seed)
+    return pilotnet(DrivingTrainParams()), "untrained PilotNet"
+
+
+def driving_infer(setup: Setup) -> Result:
+    import tensorflow as tf
+
+    result = Result(
+        "driving-infer",
+        "steering for one frame: a compiled direct call vs model.predict",
+        "ratio >= 20 and < 5 ms per frame",
+    )
+    model, source = _driving_model(setup)
+    frames = (
+        np.random.default_rng(setup.seed)
+        .uniform(0, 255, (8 if setup.quick else 100, 160, 320, 3))
+        .astype(np.float32)
+    )
+    call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def ours() -> np.ndarray:
+        return np.concatenate([call(tf.constant(f[None])).numpy() for f in frames])
+
+    def baseline() -> np.ndarray:
+        return textbook.predict_frames_one_by_one(model, frames)
+
+    gap = float(np.abs(ours() - baseline()).max())
+    result.agree = gap < 1e-4
+    result.agreement = f"largest angle difference {gap:.2g} (tolerance 1e-4)"
+    if result.agree:
+        result.ours = measure(ours, setup.repeats).median
+        result.baseline = measure(baseline, setup.repeats).median
+        result.ratio = result.baseline / result.ours
+        per_frame = 1000 * result.ours / len(frames)
+        result.met = result.ratio >= 20 and per_frame < 5
+        result.notes.append(f"{per_frame:.2f} ms per frame (ours)")
+    result.notes.append(f"{len(frames)} frames, {source}")
+    return result
+
+
+# ---- pipeline ------------------------------------------------------------------------------
+def repro_noop(setup: Setup) -> Result:
+    result = Result("repro-noop", "`dvc repro` with nothing changed", "<= 3 s")
+    dvc = [sys.executable, "-m", "dvc"]
+    status = subprocess.run([*dvc, "status", "--json"], capture_output=True, text=True)
+    if status.returncode != 0 or json.loads(status.stdout or "{}") != {}:
+        result.notes.append("skipped: the pipeline is not up to date here (run `make repro`)")
+        return result
+
+    def run() -> None:
+        subprocess.run([*dvc, "repro"], check=True, capture_output=True)
+
+    result.agree = True
+    result.agreement = "nothing to compare: no baseline"
+    result.ours = measure(run, setup.repeats, warmup=1).median
+    result.ratio = result.ours
+    result.met = result.ours <= 3.0
+    return result
+
+
+CASES: dict[str, Callable[[Setup], Result]] = {
+    "caption-greedy": caption_greedy,
+    "caption-beam": caption_beam,
+    "features": features,
+    "driving-input": driving_input,
+    "driving-infer": driving_infer,
+    "repro-noop": repro_noop,
+}
