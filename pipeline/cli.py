@@ -178,17 +178,38 @@ def predict(
         str | None,
         typer.Option(help="Model URI (default: models:/TASK@champion)."),
     ] = None,
-    beam: Annotated[int, typer.Option(min=1, help="Beam size; 1 = greedy decoding.")] = 1,
+    beam: Annotated[int, typer.Option(min=1, help="captions: beam size; 1 = greedy.")] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="plates: folder for the images with their boxes drawn.")
+    ] = None,
+    min_score: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="plates: lowest score of a plate shown.")
+    ] = 0.3,
 ) -> None:
-    """Apply a registered model of TASK to image files (captions: print one caption each)."""
+    """Apply a registered model of TASK to image files.
+
+    captions: one caption per image. plates: the boxes of each image, in its pixels (and
+    the drawn images with --out). driving: the steering angle of each 320x160 frame.
+    """
     from pipeline import predict as predicting
 
-    if task.value != "captions":
-        raise _fail(PipelineError(f"predict is not available for {task.value} yet"))
     uri = model or f"models:/{task.value}@champion"
     try:
-        for path, caption in predicting.caption(images, uri, beam):
-            stdout.print(f"{escape(str(path))}: {escape(caption)}")
+        if task.value == "captions":
+            for path, caption in predicting.caption(images, uri, beam):
+                stdout.print(f"{escape(str(path))}: {escape(caption)}")
+        elif task.value == "plates":
+            for path, rows in predicting.detect_plates(images, uri, min_score, out):
+                boxes = "; ".join(
+                    f"[{r['x1']:.0f}, {r['y1']:.0f}, {r['x2']:.0f}, {r['y2']:.0f}] {r['score']:.2f}"
+                    for r in rows
+                )
+                stdout.print(f"{escape(str(path))}: {len(rows)} plate(s) {escape(boxes)}")
+            if out is not None:
+                stdout.print(f"drawn images in {escape(str(out))}")
+        else:
+            for path, angle in predicting.steer(images, uri):
+                stdout.print(f"{escape(str(path))}: steering {angle:+.4f}")
     except PipelineError as err:
         raise _fail(err) from None
 

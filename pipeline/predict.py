@@ -39,3 +39,46 @@ def caption(paths: list[Path], model_uri: str, beam: int) -> list[tuple[Path, st
     model = load_registered(model_uri)
     captions = model.predict(frame, params={"beam": beam})["caption"]
     return list(zip(paths, captions, strict=True))
+
+
+def detect_plates(
+    paths: list[Path], model_uri: str, min_score: float, out_dir: Path | None
+) -> list[tuple[Path, list[dict]]]:
+    """Boxes per image (pixel corners and score); with `out_dir`, each image drawn there."""
+    import json
+
+    import pandas as pd
+
+    frame = pd.DataFrame({"image": read_images(paths)})
+    model = load_registered(model_uri)
+    found = [
+        json.loads(rows) for rows in model.predict(frame, params={"min_score": min_score})["boxes"]
+    ]
+    if out_dir is not None:
+        from pipeline.tasks.plates.drawing import write_drawn
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path, rows in zip(paths, found, strict=True):
+            write_drawn(path, rows, out_dir / f"{path.stem}_plates.png")
+    return list(zip(paths, found, strict=True))
+
+
+def steer(paths: list[Path], model_uri: str) -> list[tuple[Path, float]]:
+    """Steering angle per simulator frame (320x160 RGB, as recorded)."""
+    import numpy as np
+
+    from pipeline.core.serving import decode_rgb
+
+    frames = [decode_rgb(data) for data in read_images(paths)]
+    wrong = [
+        f"{p} is {f.shape[1]}x{f.shape[0]}"
+        for p, f in zip(paths, frames, strict=True)
+        if f.shape[:2] != (160, 320)
+    ]
+    if wrong:
+        raise PipelineError(
+            f"driving frames must be 320x160 like the simulator's: {'; '.join(wrong)}"
+        )
+    model = load_registered(model_uri)
+    angles = np.asarray(model.predict(np.stack(frames).astype(np.float32))).ravel()
+    return [(p, float(a)) for p, a in zip(paths, angles, strict=True)]

@@ -30,6 +30,15 @@ SCALING = {  # how each base wants its input
 }
 
 
+# Inner feature maps at strides 8 and 16 of each base (for dense heads such as detectors).
+FEATURE_TAPS = {
+    "MobileNetV2": ("block_6_expand_relu", "block_13_expand_relu"),
+    "VGG16": ("block4_conv3", "block5_conv3"),
+    "ResNet50": ("conv3_block4_out", "conv4_block6_out"),
+    "EfficientNetB0": ("block4a_expand_activation", "block6a_expand_activation"),
+}
+
+
 class BackboneWeightsError(PipelineError):
     """The configured backbone weights cannot be had."""
 
@@ -92,11 +101,14 @@ def build_backbone(
     input_shape: tuple[int, int, int],
     selfsup_weights: Path = SELFSUP_WEIGHTS,
     frozen_batchnorm: bool = True,
+    taps: tuple[str, ...] = (),
 ) -> keras.Model:
     """0-255 RGB images -> the base's feature map; the base is the layer named "base".
 
     With `frozen_batchnorm` (fine-tuning) the base runs with `training=False`, so batch
     normalisation keeps its statistics; pretraining from scratch needs them to learn.
+    With `taps` (layer names, see FEATURE_TAPS) the base is cut there and the model
+    returns those inner feature maps instead, so layers above them cost nothing.
     """
     import keras
 
@@ -113,6 +125,9 @@ def build_backbone(
             _load(base, selfsup_weights, "run `pipeline pretrain` (or `dvc repro pretrain`)")
         elif weights != "none":
             _load(base, Path(weights), "check backbone.weights in params.yaml")
+    if taps:
+        outputs = [base.get_layer(name).output for name in taps]
+        base = keras.Model(base.inputs, outputs, name="base")
     images = keras.Input(input_shape, name="images")
     x = images
     for layer in _scaling_layers(SCALING[params.name]):

@@ -26,9 +26,21 @@ class TrainingDiverged(PipelineError):
     """The loss became NaN: the stage fails rather than save a broken model."""
 
 
-def _compile(model: keras.Model, learning_rate: float, loss: Any, metrics: list, jit: bool) -> None:
+def _compile(
+    model: keras.Model,
+    learning_rate: float,
+    loss: Any,
+    metrics: list,
+    jit: bool,
+    compile_kwargs: dict | None = None,
+) -> None:
     import keras
 
+    if compile_kwargs is not None:  # a model whose compile() takes other keywords (keras-hub)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit, **compile_kwargs
+        )
+        return
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=loss,
@@ -100,8 +112,13 @@ def two_phase_fit(
     callbacks: list | None = None,
     jit_compile: bool = False,
     verbose: int = 2,
+    compile_kwargs: dict | None = None,
 ) -> dict[str, list[float]]:
-    """Fit `model`; `base` (a layer of it) is frozen in phase 1. Returns per-epoch history."""
+    """Fit `model`; `base` (a layer of it) is frozen in phase 1. Returns per-epoch history.
+
+    `compile_kwargs`, when given, replace `loss` and `metrics` in `model.compile` (for
+    models such as keras-hub's detectors whose compile takes other keywords).
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     callbacks = callbacks or []
     phase1_weights = work_dir / "phase1.weights.h5"
@@ -110,7 +127,7 @@ def two_phase_fit(
 
     if base is not None:
         base.trainable = False
-    _compile(model, params.learning_rate, loss, metrics, jit_compile)
+    _compile(model, params.learning_rate, loss, metrics, jit_compile, compile_kwargs)
     if phase1_weights.is_file() and phase1_history.is_file():  # phase 1 finished before
         model.load_weights(phase1_weights)
         history = json.loads(phase1_history.read_text())
@@ -133,7 +150,7 @@ def two_phase_fit(
     if base is not None and params.finetune_epochs > 0:
         freeze_all_but_top(base, params.unfreeze)
         learning_rate = params.learning_rate * params.finetune_learning_rate_factor
-        _compile(model, learning_rate, loss, metrics, jit_compile)
+        _compile(model, learning_rate, loss, metrics, jit_compile, compile_kwargs)
         done = len(history["phase"])
         second = _fit_phase(
             model,

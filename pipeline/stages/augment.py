@@ -18,6 +18,6 @@ def run(task_name: str, config: Config) -> str:
         write_manifest(manifest, out_dir / "manifest.parquet")
     with atomic_dir(layout.augment_reports(task_name)) as reports:
         write_json(reports / "summary.json", report)
-        task.write_augment_reports(report, reports)
+        task.write_augment_reports(report, reports, layout.processed_dir(task_name))
     splits = manifest["split"].value_counts().to_dict()
     return f"{task_name}: {len(manifest)} images in {layout.processed_dir(task_name)} {splits}"

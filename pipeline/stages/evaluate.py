@@ -10,10 +10,8 @@ from pipeline.tasks import TASKS
 
 
 def run(task_name: str, config: Config) -> str:
-    import keras
-
     task = TASKS[task_name]
-    model = keras.models.load_model(layout.model_path(task_name), safe_mode=True)
+    model = task.load_model(layout.model_path(task_name), layout.assets_dir(task_name))
     out_dir = layout.task_reports(task_name) / "evaluation"
     with tracking.resume_run(layout.run_file(task_name)):
         metrics = task.evaluate(

@@ -12,8 +12,8 @@ does not pay for pandas, OpenCV or TensorFlow:
 - `checks.py`: `label_checks(manifest, params) -> DataFrame` (derived columns) and
   `expectations(params) -> list` (Great Expectations, row-level ones with meta.reason);
 - `augment.py`: `augment(valid, raw_dir, out_dir, params, seed) -> (manifest, report)`:
-  the train split augmented, val/test copied unchanged; `write_reports(report, folder)`:
-  its plots;
+  the train split augmented, val/test copied unchanged; `write_reports(report, folder,
+  processed_dir)`: its plots;
 - `features.py` (instead of `augment.py`, e.g. captions): `extract(valid, raw_dir, params,
   backbone, out_dir, reports_dir) -> summary`: cached image embeddings in the processed
   folder, figures about them in `reports_dir`;
@@ -81,8 +81,10 @@ class Task:
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
         return self._module("augment").augment(valid, raw_dir, out_dir, params, seed)
 
-    def write_augment_reports(self, report: dict[str, Any], folder: Path) -> None:
-        self._module("augment").write_reports(report, folder)
+    def write_augment_reports(
+        self, report: dict[str, Any], folder: Path, processed_dir: Path
+    ) -> None:
+        self._module("augment").write_reports(report, folder, processed_dir)
 
     def features(
         self,
@@ -118,6 +120,12 @@ class Task:
             callbacks=callbacks,
             jit_compile=jit_compile,
         )
+
+    def load_model(self, model_path: Path, assets_dir: Path) -> Any:
+        """The trained Keras model, in safe mode; uncompiled, as scoring needs no optimizer."""
+        import keras
+
+        return keras.models.load_model(model_path, safe_mode=True, compile=False)
 
     def log_model(self, model: Any, assets_dir: Path, processed_dir: Path) -> str:
         """Log the serving model to the active run; its `models:/...` URI."""

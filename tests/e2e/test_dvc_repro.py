@@ -47,6 +47,15 @@ captions = captioner.predict(pd.DataFrame({"image": [jpeg, jpeg]}), params={"bea
 assert list(captions.columns) == ["caption"] and len(captions) == 2
 assert captions["caption"][0] == captions["caption"][1]
 print("captioned", len(captions), "images")
+import json
+plates = sorted(Path("data/sample/plates").glob("*.jpg"))[:2]
+detector = mlflow.pyfunc.load_model("models:/plates@candidate")
+found = detector.predict(pd.DataFrame({"image": [p.read_bytes() for p in plates]}))
+assert list(found.columns) == ["count", "boxes"] and len(found) == 2
+for rows in found["boxes"]:
+    for row in json.loads(rows):  # boxes in the raw image's own pixels
+        assert 0 <= row["x1"] <= row["x2"] <= 320 and 0 <= row["y1"] <= row["y2"] <= 240, row
+print("detected on", len(found), "images")
 """
 
 
@@ -58,12 +67,15 @@ def _edit_params(project: Path, change) -> None:
 
 
 def _tiny(params: dict) -> None:
-    params["sample"]["plates"]["images"] = 12
+    params["sample"]["plates"]["images"] = 20
     params["sample"]["driving"]["frames"] = 120
     params["sample"]["captions"]["images"] = 16
     params["ingest"]["driving"]["segment_frames"] = 10
     params["validate"]["max_rejected_fraction"] = 0.25
     params["pretrain"].update(images_per_task=8, epochs=1, image_size=32)
+    params["augment"]["plates"]["copies"] = 1
+    params["train"]["plates"].update(input_size=[64, 96], head_width=8)
+    params["train"]["plates"]["fit"].update(head_epochs=1, finetune_epochs=1)
     params["train"]["driving"]["fit"].update(head_epochs=1, finetune_epochs=0)
     params["train"]["captions"].update(epochs=1, units=16, embedding_dim=8)
     params["train"]["captions"]["text"]["min_word_count"] = 2
@@ -93,26 +105,33 @@ def test_repro_runs_once_then_only_what_changed(tmp_path):
             assert f"{stage}@{task}" in _ran(first)
         report = json.loads((project / f"reports/validation/{task}.json").read_text())
         assert report["rows_in"] == report["valid"] + report["rejected"]
-    for stage in (
-        "augment@driving",
-        "pretrain",
-        "train@driving",
-        "evaluate@driving",
-        "register@driving",
-    ):
-        assert stage in _ran(first)
-    registered = json.loads((project / "models/driving/registered.json").read_text())
-    assert registered["model_uri"] == "models:/driving@candidate"
+    assert "pretrain" in _ran(first)
+    for task in ("plates", "driving", "captions"):
+        for stage in ("train", "evaluate", "register"):
+            assert f"{stage}@{task}" in _ran(first)
+        registered = json.loads((project / f"models/{task}/registered.json").read_text())
+        assert registered["model_uri"] == f"models:/{task}@candidate"
+    metrics = json.loads((project / "reports/plates/metrics.json").read_text())
+    assert metrics["baseline"]["ap50"] == 0.0 and 0 <= metrics["test_ap50"] <= 1
     assert (project / "mlflow.db").is_file() and not (project / "mlruns").exists()
 
     served = _run(project, sys.executable, "-c", SERVE_RAW_FRAMES)
     assert "served 3 angles" in served and "captioned 2 images" in served
+    assert "detected on 2 images" in served
 
     second = _run(project, *dvc, "repro")
     assert _ran(second) == []
 
     _edit_params(project, lambda p: p["validate"]["plates"].update(box_tolerance=0.02))
     assert _ran(_run(project, *dvc, "repro")) == ["validate@plates"]
+
+    _edit_params(project, lambda p: p["augment"]["plates"].update(copies=2))
+    assert _ran(_run(project, *dvc, "repro")) == [  # plates only; pretrain reads valid images
+        "augment@plates",
+        "evaluate@plates",
+        "register@plates",
+        "train@plates",
+    ]
 
     _edit_params(project, lambda p: p["train"]["driving"]["fit"].update(head_epochs=2))
     assert _ran(_run(project, *dvc, "repro")) == [
@@ -137,3 +156,10 @@ def test_repro_runs_once_then_only_what_changed(tmp_path):
     image = sorted((project / "data/sample/captions/Flicker8k_Dataset").glob("*.jpg"))[0]
     printed = _run(project, *pipeline, "predict", "captions", str(image), "--beam", "2")
     assert f"{image}: " in printed  # one caption line per image, from the champion
+
+    assert "promoted to @champion" in _run(project, *pipeline, "promote", "plates")
+    photo = sorted((project / "data/sample/plates").glob("*.jpg"))[0]
+    drawn = tmp_path / "drawn"
+    printed = _run(project, *pipeline, "predict", "plates", str(photo), "--out", str(drawn))
+    assert f"{photo}: " in printed and "plate(s)" in printed
+    assert (drawn / f"{photo.stem}_plates.png").is_file()

@@ -15,33 +15,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-
-def _encoded(image: Any) -> bytes:
-    """JPEG/PNG bytes as they are; an RGB array encoded losslessly as PNG."""
-    if isinstance(image, bytes | bytearray):
-        return bytes(image)
-    import cv2
-
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[-1] != 3:
-        raise ValueError(f"expected an RGB image of shape (h, w, 3), got {array.shape}")
-    ok, png = cv2.imencode(".png", cv2.cvtColor(array.astype(np.uint8), cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise ValueError("could not encode the image array")
-    return png.tobytes()
-
-
-def images_of(model_input: Any) -> list[bytes]:
-    """Accept a DataFrame with an `image` column, bytes, an array, or a list of either."""
-    if isinstance(model_input, pd.DataFrame):
-        items = list(model_input["image"])
-    elif isinstance(model_input, bytes | bytearray) or (
-        isinstance(model_input, np.ndarray) and model_input.ndim == 3
-    ):
-        items = [model_input]
-    else:
-        items = list(model_input)
-    return [_encoded(item) for item in items]
+from pipeline.core.serving import images_of
 
 
 class Captioner(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]

@@ -148,6 +148,7 @@ def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
+    from pipeline.core.serving import requirements
     from pipeline.tasks.captions import serving
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,13 +167,5 @@ def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
                 outputs=Schema([ColSpec("string", "caption")]),
                 params=ParamSchema([ParamSpec("beam", "long", 1)]),
             ),
-            pip_requirements=_requirements(),
+            pip_requirements=requirements(),
         ).model_uri
-
-
-def _requirements() -> list[str]:
-    """The serving packages at their installed versions (inference would load the model)."""
-    from importlib.metadata import version
-
-    packages = ("tensorflow", "keras", "mlflow", "numpy", "pandas", "opencv-python-headless")
-    return [f"{name}=={version(name)}" for name in packages]

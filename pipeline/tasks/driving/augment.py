@@ -152,7 +152,8 @@ def histogram_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def write_reports(report: dict[str, Any], folder: Path) -> None:
+def write_reports(report: dict[str, Any], folder: Path, processed_dir: Path) -> None:
+    """The histogram as DVC plot rows and as a figure (the images are not needed)."""
     write_json(folder / "steering_histogram.json", histogram_rows(report))
     edges = np.array(report["bin_edges"])
     centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]

@@ -39,8 +39,10 @@ def pilotnet(params: DrivingTrainParams) -> keras.Model:
     return keras.Model(frames, angle, name="pilotnet")
 
 
-def transfer(params: DrivingTrainParams, backbone: BackboneParams) -> keras.Model:
-    """The shared backbone (named "base" inside) under a small regression head."""
+def transfer(
+    params: DrivingTrainParams, backbone: BackboneParams
+) -> tuple[keras.Model, keras.Model]:
+    """The shared backbone under a small regression head; (model, its "base" layer)."""
     import keras
 
     layers = keras.layers
@@ -51,18 +53,19 @@ def transfer(params: DrivingTrainParams, backbone: BackboneParams) -> keras.Mode
     ):
         x = layer(x)
     x = layers.Rescaling(127.5, offset=127.5)(x)  # back to 0-255: the backbone scales its own way
-    features = build_backbone(backbone, (*params.transfer_input, 3))(x)  # holds "base"
+    extractor = build_backbone(backbone, (*params.transfer_input, 3))
+    features = extractor(x)
     x = layers.GlobalAveragePooling2D()(features)
     x = layers.Dropout(params.dropout)(x)
     x = layers.Dense(64, activation="elu")(x)
     angle = layers.Dense(1, name="steering", dtype="float32")(x)
-    return keras.Model(frames, angle, name="transfer")
+    return keras.Model(frames, angle, name="transfer"), extractor.get_layer("base")
 
 
 def build_model(
     params: DrivingTrainParams, backbone: BackboneParams
-) -> tuple[keras.Model, str | None]:
-    """(model, name of its pretrained base layer or None for a from-scratch model)."""
+) -> tuple[keras.Model, keras.Model | None]:
+    """(model, its pretrained base layer, frozen in phase 1; None for a from-scratch model)."""
     if params.model == "pilotnet":
         return pilotnet(params), None
-    return transfer(params, backbone), "base"
+    return transfer(params, backbone)

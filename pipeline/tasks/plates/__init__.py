@@ -1,9 +1,15 @@
 """Vietnamese motorbike licence plates in YOLO format: single-class detection."""
 
-from pipeline.tasks.base import Task
+from pathlib import Path
+from typing import Any
+
+from pipeline.tasks.base import PrimaryMetric, Task
 from pipeline.tasks.plates.params import (
+    PlatesAugmentParams,
+    PlatesEvaluateParams,
     PlatesIngestParams,
     PlatesSampleParams,
+    PlatesTrainParams,
     PlatesValidateParams,
 )
 
@@ -14,6 +20,13 @@ class Plates(Task):
         "sample": PlatesSampleParams,
         "ingest": PlatesIngestParams,
         "validate": PlatesValidateParams,
+        "augment": PlatesAugmentParams,
+        "train": PlatesTrainParams,
+        "evaluate": PlatesEvaluateParams,
     }
     image_columns = ("image",)
     group_column = "stem"
+    primary_metric = PrimaryMetric("test_ap50", greater_is_better=True)
+
+    def load_model(self, model_path: Path, assets_dir: Path) -> Any:
+        return self._module("training").load_detector(model_path, assets_dir)

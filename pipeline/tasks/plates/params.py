@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
+from pipeline.core.model_params import FinetuneParams
 from pipeline.core.section import ImageSizeLimits, Section
 
 ASPECT = (1.3, 1.4)  # plate width / height
@@ -47,3 +50,54 @@ class PlatesValidateParams(ImageSizeLimits):
     keep_classes: list[str] = Field(
         default_factory=lambda: ["plate"], description="class names the detector learns"
     )
+
+
+class PlatesAugmentParams(Section):
+    """The textbook's four ways to diversify plates; each applied with its probability."""
+
+    copies: int = Field(2, ge=0, description="augmented variants per train image, besides itself")
+    border_probability: float = Field(0.5, ge=0, le=1)
+    max_border: float = Field(
+        0.3, ge=0, le=1, description="replicated border per side, as a fraction of the side"
+    )
+    crop_probability: float = Field(0.5, ge=0, le=1)
+    min_crop: float = Field(
+        0.6, gt=0, le=1, description="smallest crop side as a fraction (plates always kept)"
+    )
+    brightness_probability: float = Field(0.5, ge=0, le=1)
+    brightness: float = Field(0.4, ge=0, lt=1, description="HSV value scaled by U(1-b, 1+b)")
+    rotation_probability: float = Field(0.5, ge=0, le=1)
+    max_rotation: float = Field(10.0, ge=0, le=90, description="degrees, U(-r, r)")
+    min_visible: float = Field(
+        0.5, gt=0, le=1, description="a box keeping less of its area inside the image is dropped"
+    )
+    grid_images: int = Field(12, ge=1, description="augmented samples drawn in the report grid")
+
+
+class PlatesTrainParams(Section):
+    detector: Literal["centernet", "retinanet"] = Field(
+        "centernet", description="centernet: compact, CPU-friendly; retinanet: keras-hub, GPU"
+    )
+    input_size: tuple[int, int] = Field((192, 256), description="network input, rows x cols")
+    stride: Literal[8, 16] = Field(8, description="centernet output stride")
+    head_width: int = Field(64, gt=0, description="channels of the centernet head convolutions")
+    heat_sigma: float = Field(
+        0.15, gt=0, description="Gaussian of a centre, as a fraction of the box side"
+    )
+    size_loss_weight: float = Field(0.1, ge=0)
+    offset_loss_weight: float = Field(1.0, ge=0)
+    batch_size: int = Field(16, gt=0)
+    max_detections: int = Field(20, gt=0)
+    fit: FinetuneParams = Field(default_factory=FinetuneParams)
+
+
+class PlatesEvaluateParams(Section):
+    score_threshold: float = Field(
+        0.3, gt=0, lt=1, description="operating threshold for precision, recall and drawings"
+    )
+    min_score: float = Field(
+        0.01, ge=0, lt=1, description="lowest score kept for the precision-recall curve and AP"
+    )
+    iou_threshold: float = Field(0.5, gt=0, le=1, description="a detection matches a plate from")
+    batch_size: int = Field(16, gt=0)
+    grid_images: int = Field(9, ge=1)

@@ -1,0 +1,57 @@
+"""The logged plate detector: encoded images of any size in, boxes in their pixels out.
+
+An MLflow model from code: MLflow loads this file instead of unpickling an object; the
+Keras detector (loaded with `safe_mode`) and its config are the logged model's artifacts.
+Each output row is one image: `count` plates and `boxes`, a JSON list of
+`{x1, y1, x2, y2, score}` in that image's pixel coordinates, best first.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.pyfunc
+import pandas as pd
+
+from pipeline.core.serving import decode_rgb, images_of
+from pipeline.core.serving import requirements as serving_requirements
+
+MIN_SCORE = 0.3
+
+
+def requirements(detector: str) -> list[str]:
+    extra = ("keras-hub",) if detector == "retinanet" else ()
+    return serving_requirements(extra)
+
+
+class Detector(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
+    def load_context(self, context: Any) -> None:
+        from pipeline.tasks.plates.training import load_detector
+
+        config_file = Path(context.artifacts["config"])
+        self.config = json.loads(config_file.read_text())
+        self.model = load_detector(Path(context.artifacts["detector"]), config_file.parent)
+
+    def predict(self, context: Any, model_input: Any, params: dict | None = None) -> pd.DataFrame:
+        from pipeline.tasks.plates.inference import detect
+
+        min_score = float((params or {}).get("min_score", MIN_SCORE))
+        images = [decode_rgb(data) for data in images_of(model_input)]
+        found = detect(
+            self.model,
+            images,
+            min_score=min_score,
+            max_detections=int(self.config["max_detections"]),
+        )
+        return pd.DataFrame(
+            {
+                "count": [len(d.scores) for d in found],
+                "boxes": [json.dumps(d.as_rows()) for d in found],
+            }
+        )
+
+
+mlflow.models.set_model(Detector())
