@@ -16,13 +16,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
 
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (it is on our machines), Python would
+# otherwise compile every imported module from source on every run (DVC, TensorFlow).
 $(VENV)/.installed: $(BIN)/python requirements/main.lock pyproject.toml
-	$(UV) pip sync --python $(BIN)/python requirements/main.lock
+	$(UV) pip sync --compile-bytecode --python $(BIN)/python requirements/main.lock
 	$(UV) pip install --python $(BIN)/python --no-deps -e .
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock
-	$(UV) pip install --python $(BIN)/python -r requirements/dev.lock
+	$(UV) pip install --compile-bytecode --python $(BIN)/python -r requirements/dev.lock
 	@touch $@
 
 install: $(VENV)/.installed ## Create .venv from the lock file

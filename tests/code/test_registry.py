@@ -12,10 +12,11 @@ from pipeline.tasks.base import PrimaryMetric  # noqa: E402
 MSE = PrimaryMetric("test_mse", greater_is_better=False)
 ECHO_MODEL = """
 import mlflow
+import pandas as pd
 
 
 class Echo(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         return model_input
 
 

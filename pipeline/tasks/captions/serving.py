@@ -39,7 +39,11 @@ class Captioner(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         batch = tf.stack([decode_resized(tf.constant(data), self.size) for data in images])
         return self.extractor(batch, training=False).numpy()
 
-    def predict(self, context: Any, model_input: Any, params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
+        # Annotated as DataFrame (what MLflow passes when served) so MLflow skips its list[...]
+        # schema inference and its warning; images_of also takes bytes, arrays or lists.
         beam = int((params or {}).get("beam", 1))
         images = images_of(model_input)
         captions = self.decoder.captions(self.features(images), beam) if images else []

@@ -35,7 +35,11 @@ class Detector(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         self.config = json.loads(config_file.read_text())
         self.model = load_detector(Path(context.artifacts["detector"]), config_file.parent)
 
-    def predict(self, context: Any, model_input: Any, params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
+        # Annotated as DataFrame (what MLflow passes when served) so MLflow skips its list[...]
+        # schema inference and its warning; images_of also takes bytes, arrays or lists.
         from pipeline.tasks.plates.inference import detect
 
         min_score = float((params or {}).get("min_score", MIN_SCORE))
