@@ -195,6 +195,7 @@ def _driving_frames(setup: Setup, frames: int) -> tuple[Path, list[str], np.ndar
 
 def driving_input(setup: Setup) -> Result:
     import keras
+    import tensorflow as tf
 
     from pipeline.core.tfdata import image_dataset
     from pipeline.tasks.driving.preprocess import frame_preprocessing
@@ -222,7 +223,7 @@ def driving_input(setup: Setup) -> Result:
     plain = image_dataset(root, paths[:16], angles[:16], 16, shuffle=False, seed=0)
     frames, targets = next(iter(plain))
     preprocess = keras.Sequential(frame_preprocessing()[:-1])  # up to YUV, before scaling
-    ours_input = preprocess(frames).numpy()
+    ours_input = preprocess(tf.cast(frames, tf.float32)).numpy()
     theirs, their_targets = next(
         textbook.driving_batches(
             root, paths[:16], angles[:16], 16, augment=False, rng=np.random.default_rng(0)

@@ -206,7 +206,9 @@ def targets(manifest: pd.DataFrame, params: PlatesTrainParams, slots: int) -> np
 
 
 def _as_keras_hub_targets(images: Any, packed: Any) -> tuple[Any, dict[str, Any]]:
-    return images, {"boxes": packed[..., :4], "labels": packed[..., 4]}
+    import tensorflow as tf
+
+    return tf.cast(images, tf.float32), {"boxes": packed[..., :4], "labels": packed[..., 4]}
 
 
 def fit(
