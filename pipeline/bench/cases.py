@@ -139,8 +139,6 @@ def caption_beam(setup: Setup) -> Result:
 
 
 def features(setup: Setup) -> Result:
-    import tensorflow as tf
-
     from pipeline.core.model_params import BackboneParams
     from pipeline.tasks.captions.features import build_extractors, feature_batches
     from pipeline.tasks.captions.params import CaptionsFeaturesParams, CaptionsSampleParams
@@ -174,9 +172,7 @@ def features(setup: Setup) -> Result:
         result.baseline = measure(baseline, setup.repeats).median
         result.ratio = result.baseline / result.ours
         result.met = result.ratio >= 3
-    result.notes.append(
-        f"{len(files)} images, MobileNetV2 backbone + colour layout, {tf.__version__}"
-    )
+    result.notes.append(f"{len(files)} images, MobileNetV2 backbone + colour layout")
     return result
 
 
