@@ -167,6 +167,8 @@ def promote(
         raise _fail(err) from None
     (stdout if decision.promoted else stderr).print(escape(f"{task.value}: {decision.reason}"))
     if not decision.promoted:
+        if not rollback:
+            stderr.print("(--force promotes it anyway; `pipeline models` lists the versions)")
         raise typer.Exit(1)
 
 

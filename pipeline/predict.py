@@ -80,5 +80,8 @@ def steer(paths: list[Path], model_uri: str) -> list[tuple[Path, float]]:
             f"driving frames must be 320x160 like the simulator's: {'; '.join(wrong)}"
         )
     model = load_registered(model_uri)
+    import keras
+
+    keras.utils.disable_interactive_logging()  # the Keras flavour's predict draws a progress bar
     angles = np.asarray(model.predict(np.stack(frames).astype(np.float32))).ravel()
     return [(p, float(a)) for p, a in zip(paths, angles, strict=True)]

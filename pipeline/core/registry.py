@@ -110,6 +110,10 @@ def _beats(candidate: float, champion: float, primary: Any) -> bool:
     return candidate > champion if primary.greater_is_better else candidate < champion
 
 
+def _shown(value: float | None) -> str:
+    return "missing" if value is None else f"{value:.4g}"
+
+
 def promote(task: str, primary: Any, version: int | None = None, force: bool = False) -> Decision:
     """Move `champion` to the candidate if it beats the champion on the same test split."""
     candidate = _version(task, version, CANDIDATE)
@@ -127,14 +131,14 @@ def promote(task: str, primary: Any, version: int | None = None, force: bool = F
     elif ours is not None and theirs is not None and _beats(ours, theirs, primary):
         promoted, reason = (
             True,
-            f"{primary.name} {ours:.4g} beats {theirs:.4g} ({direction} is better)",
+            f"{primary.name} {_shown(ours)} beats {_shown(theirs)} ({direction} is better)",
         )
     else:
         promoted, reason = (
             False,
             (
-                f"{primary.name} {ours} does not beat the champion's {theirs} "
-                f"({direction} is better)"
+                f"{primary.name} {_shown(ours)} does not beat the champion's "
+                f"{_shown(theirs)} ({direction} is better)"
             ),
         )
     forced = force and not promoted
