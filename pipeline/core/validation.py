@@ -163,6 +163,7 @@ def validate_manifest(
         "max_rejected_fraction": max_rejected_fraction,
         "reasons": dict(counts.most_common()),
         "valid_per_split": valid["split"].value_counts().sort_index().to_dict(),
+        "dataset": task.summarize(manifest, valid),
         "expectations_evaluated": outcome.evaluated,
         "structural_failures": structural,
         "expectations": outcome.results,

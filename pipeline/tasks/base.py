@@ -76,6 +76,15 @@ class Task:
     def expectations(self, params: Any) -> list[Any]:
         return self._module("checks").expectations(params)
 
+    def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
+        """Facts about the dataset for the validation report's `dataset` section.
+
+        E.g. which layout each folder was read as, oddities of the files that ingest
+        tolerated, a target with no variance. Ingest passes what it learnt as manifest
+        columns, since the manifest is all that reaches validate.
+        """
+        return {}
+
     def augment(
         self, valid: pd.DataFrame, raw_dir: Path, out_dir: Path, params: Any, seed: int
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
