@@ -7,6 +7,8 @@ all, is a silent accuracy bug), so saved models load with `safe_mode=True`.
 
 from __future__ import annotations
 
+import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,8 +41,19 @@ FEATURE_TAPS = {
 }
 
 
+DOWNLOAD_TIMEOUT_S = 30  # a network that drops packets must not hang `auto` for minutes
+
+#: the weights each `build_backbone` call of this process used ("imagenet", "selfsup", ...)
+WEIGHTS_USED: list[str] = []
+
+
 class BackboneWeightsError(PipelineError):
     """The configured backbone weights cannot be had."""
+
+
+def weights_used() -> str:
+    """What the backbones built in this process were initialised from, for tags and messages."""
+    return ",".join(sorted(set(WEIGHTS_USED))) or "no backbone"
 
 
 def _constructor(name: str):
@@ -57,6 +70,8 @@ def _base(params: BackboneParams, input_shape: tuple[int, int, int], weights: st
 
 
 def _imagenet_base(params: BackboneParams, input_shape: tuple[int, int, int]):
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # Keras' download has no timeout of its own
     try:
         return _base(params, input_shape, "imagenet")
     except Exception as err:  # offline Keras raises a bare Exception("URL fetch failure ...")
@@ -66,6 +81,30 @@ def _imagenet_base(params: BackboneParams, input_shape: tuple[int, int, int]):
             "(~/.keras/models), set backbone.weights to the path of a weights file, "
             "or use backbone.weights: selfsup (run `pipeline pretrain`) or none."
         ) from err
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _auto_base(params: BackboneParams, input_shape: tuple[int, int, int], selfsup: Path):
+    """ImageNet weights when Keras has them cached or can download them, else `selfsup`."""
+    try:
+        base = _imagenet_base(params, input_shape)
+    except BackboneWeightsError as err:
+        if not selfsup.is_file():
+            raise BackboneWeightsError(
+                f"backbone.weights: auto: no ImageNet weights ({str(err.__cause__)[:80]}) and no "
+                f"self-supervised backbone at {selfsup}: run `pipeline pretrain`"
+            ) from err
+        if "selfsup" not in WEIGHTS_USED:
+            print(
+                f"backbone.weights: auto: ImageNet weights for {params.name} not available "
+                f"offline; using the self-supervised backbone {selfsup}",
+                file=sys.stderr,
+            )
+        base = _base(params, input_shape, None)
+        base.load_weights(selfsup)
+        return base, "selfsup"
+    return base, "imagenet"
 
 
 def _load(base: keras.Model, path: Path, hint: str) -> None:
@@ -112,8 +151,10 @@ def build_backbone(
     """
     import keras
 
-    weights = params.weights
-    if weights == "imagenet":
+    weights = used = params.weights
+    if weights == "auto":
+        base, used = _auto_base(params, input_shape, selfsup_weights)
+    elif weights == "imagenet":
         base = _imagenet_base(params, input_shape)
     elif weights.endswith(".h5") and not weights.endswith(".weights.h5"):
         if not Path(weights).is_file():
@@ -125,6 +166,8 @@ def build_backbone(
             _load(base, selfsup_weights, "run `pipeline pretrain` (or `dvc repro pretrain`)")
         elif weights != "none":
             _load(base, Path(weights), "check backbone.weights in params.yaml")
+            used = "file"
+    WEIGHTS_USED.append(used)
     if taps:
         outputs = [base.get_layer(name).output for name in taps]
         base = keras.Model(base.inputs, outputs, name="base")

@@ -4,15 +4,20 @@ Phase 1 freezes the pretrained base and trains the new head; phase 2 makes the t
 `unfreeze` layers of the base trainable and continues at a lower learning rate. Batch
 normalisation layers stay frozen and the base is called with `training=False`, so their
 moving statistics never move. Each phase backs itself up every epoch, so a rerun after an
-interruption resumes at the last finished epoch, phase 1's result included.
+interruption resumes at the last finished epoch, phase 1's result included, and each
+epoch's figures are appended to a log beside the backup, so a resumed run's history
+still holds the epochs before the interruption, with their true numbers.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.model_params import FinetuneParams
@@ -23,7 +28,49 @@ if TYPE_CHECKING:
 
 
 class TrainingDiverged(PipelineError):
-    """The loss became NaN: the stage fails rather than save a broken model."""
+    """A loss became NaN or infinite: the stage fails rather than save a broken model."""
+
+
+def _epoch_logger(path: Path) -> Any:
+    """A callback appending `{"epoch": n, <metric>: value, ...}` lines to `path`."""
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            row = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
+            with path.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+
+    return EpochLog()
+
+
+def read_epoch_log(path: Path) -> dict[str, list[float]]:
+    """Per-metric lists in epoch order; an epoch logged twice (redone after a kill) counts once."""
+    rows: dict[int, dict[str, float]] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a kill
+                continue
+            rows[int(row.pop("epoch"))] = row
+    history: dict[str, list[float]] = {}
+    for epoch in sorted(rows):
+        for name, value in rows[epoch].items():
+            history.setdefault(name, []).append(value)
+    return history
+
+
+def check_finite(history: dict[str, list[float]], first_epoch: int = 0) -> None:
+    """Raise TrainingDiverged naming the first epoch whose loss or val loss is NaN or inf."""
+    for name in ("loss", "val_loss"):
+        for epoch, value in enumerate(history.get(name, []), start=first_epoch):
+            if not math.isfinite(value):
+                what = "NaN" if math.isnan(value) else "infinite"
+                raise TrainingDiverged(
+                    f"the {name.replace('_', ' ')} became {what} at epoch {epoch}; "
+                    "lower the learning rate or check the targets"
+                )
 
 
 def _compile(
@@ -74,8 +121,8 @@ def _fit_phase(
 ) -> dict[str, list[float]]:
     import keras
 
-    terminate = keras.callbacks.TerminateOnNaN()
-    history = model.fit(
+    log = backup.with_name(f"{backup.name}_epochs.jsonl")
+    model.fit(
         train,
         validation_data=val,
         epochs=epochs,
@@ -83,20 +130,18 @@ def _fit_phase(
         shuffle=False,  # tf.data shuffles; Keras would only warn
         verbose=verbose,
         callbacks=[
+            _epoch_logger(log),  # before the backup: a logged epoch may be redone, never lost
             keras.callbacks.BackupAndRestore(str(backup)),
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=patience, restore_best_weights=True
             ),
-            terminate,
+            keras.callbacks.TerminateOnNaN(),  # stops on NaN and on inf
             *callbacks,
         ],
     )
-    losses = history.history.get("loss", [])
-    if model.stop_training and any(v != v for v in losses):  # NaN != NaN
-        raise TrainingDiverged(
-            "the training loss became NaN; lower the learning rate or check the targets"
-        )
-    return {name: [float(v) for v in values] for name, values in history.history.items()}
+    history = read_epoch_log(log)
+    check_finite(history, first_epoch=initial_epoch)
+    return history
 
 
 def two_phase_fit(
@@ -120,7 +165,32 @@ def two_phase_fit(
     models such as keras-hub's detectors whose compile takes other keywords).
     """
     work_dir.mkdir(parents=True, exist_ok=True)
-    callbacks = callbacks or []
+    try:
+        return _two_phases(
+            model, train, val, params, loss=loss, metrics=metrics, work_dir=work_dir, base=base,
+            callbacks=callbacks or [], jit_compile=jit_compile, verbose=verbose,
+            compile_kwargs=compile_kwargs,
+        )  # fmt: skip
+    except TrainingDiverged:
+        shutil.rmtree(work_dir, ignore_errors=True)  # never resume from a diverged state
+        raise
+
+
+def _two_phases(
+    model: keras.Model,
+    train: tf.data.Dataset,
+    val: tf.data.Dataset,
+    params: FinetuneParams,
+    *,
+    loss: Any,
+    metrics: list,
+    work_dir: Path,
+    base: keras.Model | None,
+    callbacks: list,
+    jit_compile: bool,
+    verbose: int,
+    compile_kwargs: dict | None,
+) -> dict[str, list[float]]:
     phase1_weights = work_dir / "phase1.weights.h5"
     phase1_history = work_dir / "phase1_history.json"
     head_epochs = params.head_epochs + (params.finetune_epochs if base is None else 0)
@@ -166,5 +236,8 @@ def two_phase_fit(
         for name, values in second.items():
             history.setdefault(name, []).extend(values)
         history["phase"] += [2] * len(second.get("loss", []))
+    weights_ok = all(np.isfinite(w).all() for w in model.get_weights())
+    if not weights_ok:
+        raise TrainingDiverged("the trained weights hold NaN or inf; lower the learning rate")
     shutil.rmtree(work_dir, ignore_errors=True)  # finished: nothing to resume next time
     return history

@@ -68,8 +68,8 @@ def run_file(task: str) -> Path:
 
 
 def checkpoints_dir(task: str) -> Path:
-    """Backups that let an interrupted `train` resume; outside DVC outputs so they survive."""
-    return DATA / "checkpoints" / task
+    """Backups that let an interrupted `train` resume; not a DVC output, so they survive."""
+    return model_dir(task) / "checkpoints"
 
 
 def task_reports(task: str) -> Path:

@@ -15,7 +15,9 @@ class BackboneParams(Section):
         "MobileNetV2"
     )
     weights: str = Field(
-        "selfsup", description="imagenet | selfsup | none | path to a weights file"
+        "auto",
+        description="auto (imagenet if it can be had, else selfsup) | imagenet | selfsup | none "
+        "| path to a weights file",
     )
     alpha: float = Field(0.35, gt=0, description="width multiplier, MobileNetV2 only")
 

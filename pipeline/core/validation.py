@@ -43,14 +43,18 @@ class ValidationResult:
 
 
 def add_image_checks(
-    manifest: pd.DataFrame, raw_dir: Path, columns: tuple[str, ...], workers: int
+    manifest: pd.DataFrame,
+    raw_dir: Path,
+    columns: tuple[str, ...],
+    workers: int,
+    max_pixels: int = 100_000_000,
 ) -> pd.DataFrame:
-    """Add `check_<column>_{decodes,width,height,channels}` for each image column."""
+    """Add `check_<column>_{decodes,width,height,channels,oversized}` for each image column."""
     paths = [p for column in columns for p in manifest[column].dropna()]
-    infos = inspect_images(raw_dir, paths, workers)
+    infos = inspect_images(raw_dir, paths, workers, max_pixels)
     checked = manifest.copy()
     for column in columns:
-        for attribute in ("decodes", "width", "height", "channels"):
+        for attribute in ("decodes", "width", "height", "channels", "oversized"):
             checked[f"{CHECK_PREFIX}{column}_{attribute}"] = [
                 None if pd.isna(path) else getattr(infos[path], attribute)
                 for path in manifest[column]
@@ -104,6 +108,11 @@ def common_expectations(task: Task, image_size: Any) -> list[Any]:
         image = {"intent": "image"}
         found += [
             E.ExpectColumnValuesToBeInSet(
+                column=check + "oversized",
+                value_set=[False],
+                meta={**image, "reason": f"{column}: too many pixels to decode safely"},
+            ),
+            E.ExpectColumnValuesToBeInSet(
                 column=check + "decodes",
                 value_set=[True],
                 meta={**image, "reason": f"{column}: does not decode"},
@@ -140,7 +149,9 @@ def validate_manifest(
 ) -> ValidationResult:
     """Check every row and file of `manifest`; split it into valid and rejected rows."""
     manifest = manifest.reset_index(drop=True)
-    checked = add_image_checks(manifest, raw_dir, task.image_columns, workers)
+    limits = (getattr(params, "max_width", None), getattr(params, "max_height", None))
+    max_pixels = limits[0] * limits[1] if None not in limits else 100_000_000
+    checked = add_image_checks(manifest, raw_dir, task.image_columns, workers, max_pixels)
     checked = add_split_leakage_check(task.label_checks(checked, params), task.group_column)
     expectations = common_expectations(task, params) + task.expectations(params)
     outcome = run_suite(checked, expectations, task.name, docs_dir)

@@ -80,3 +80,42 @@ def test_a_model_around_the_backbone_reloads_in_safe_mode(tmp_path):
     np.testing.assert_allclose(
         model.predict(images, verbose=0), again.predict(images, verbose=0), rtol=1e-5
     )
+
+
+def _offline(params, shape):
+    raise BackboneWeightsError("ImageNet weights could not be fetched (offline)")
+
+
+def test_auto_falls_back_to_the_self_supervised_backbone_offline_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(backbones, "_imagenet_base", _offline)
+    monkeypatch.setattr(backbones, "WEIGHTS_USED", [])
+    keras.utils.set_random_seed(4)
+    selfsup = tmp_path / "backbone.weights.h5"
+    save_base_weights(build_backbone(BackboneParams(weights="none"), (32, 32, 3)), selfsup)
+    backbones.WEIGHTS_USED.clear()
+    auto = build_backbone(BackboneParams(weights="auto"), (32, 32, 3), selfsup_weights=selfsup)
+    expected = build_backbone(BackboneParams(weights=str(selfsup)), (32, 32, 3))
+    images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(auto.predict(images, verbose=0), expected.predict(images, verbose=0))
+    assert "using the self-supervised backbone" in capsys.readouterr().err
+    assert backbones.WEIGHTS_USED[0] == "selfsup"
+
+
+def test_auto_with_neither_imagenet_nor_a_pretrained_backbone_says_what_to_run(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(backbones, "_imagenet_base", _offline)
+    with pytest.raises(BackboneWeightsError, match="pipeline pretrain"):
+        build_backbone(
+            BackboneParams(weights="auto"), (32, 32, 3), selfsup_weights=tmp_path / "none.h5"
+        )
+
+
+def test_auto_takes_imagenet_when_keras_can_have_it(monkeypatch):
+    built = build_backbone(BackboneParams(weights="none"), (32, 32, 3)).get_layer("base")
+    monkeypatch.setattr(backbones, "_imagenet_base", lambda params, shape: built)
+    monkeypatch.setattr(backbones, "WEIGHTS_USED", [])
+    build_backbone(BackboneParams(weights="auto"), (32, 32, 3))
+    assert backbones.weights_used() == "imagenet"

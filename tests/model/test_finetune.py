@@ -138,7 +138,7 @@ def test_an_interrupted_run_resumes_at_its_last_finished_epoch(tmp_path):
     seen = []
     counter = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
     model, base = _model()
-    two_phase_fit(
+    history = two_phase_fit(
         model,
         _data(),
         _data(seed=1),
@@ -151,3 +151,28 @@ def test_an_interrupted_run_resumes_at_its_last_finished_epoch(tmp_path):
         verbose=0,
     )
     assert seen[0] >= 1 and seen[-1] == 3  # did not start again from epoch 0
+    # the epochs before the interruption are kept, each once, in order
+    assert len(history["loss"]) == len(history["val_loss"]) == 4
+    assert history["phase"] == [1, 1, 1, 1]
+    assert not (tmp_path / "work").exists()  # finished: nothing left to resume
+
+
+def test_an_infinite_loss_fails_and_leaves_nothing_to_resume(tmp_path):
+    import tensorflow as tf
+
+    model, base = _model()
+    x = np.ones((8, 32, 32, 3), "float32")
+    huge = tf.data.Dataset.from_tensor_slices((x, np.full(8, 3e38, "float32"))).batch(4)
+    with pytest.raises(TrainingDiverged, match="infinite"):
+        two_phase_fit(
+            model,
+            huge,
+            huge,
+            FinetuneParams(head_epochs=2),
+            loss="mse",
+            metrics=[],
+            work_dir=tmp_path / "work",
+            base=base,
+            verbose=0,
+        )
+    assert not (tmp_path / "work").exists()

@@ -1,0 +1,49 @@
+"""Training runs: a run a killed process left RUNNING is closed; names say what ran."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow")
+
+from pipeline.core import tracking  # noqa: E402
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    tracking.configure_tracking()
+    yield mlflow.MlflowClient()
+    mlflow.set_tracking_uri(None)
+
+
+def _running_run(client, experiment_id, pid):
+    run = client.create_run(experiment_id, tags={"host": socket.gethostname(), "pid": str(pid)})
+    return run.info.run_id
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_killed(store):
+    experiment_id = store.create_experiment("driving")
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **_OUT)
+    orphan = _running_run(store, experiment_id, int(done.stdout))
+    alive = _running_run(store, experiment_id, os.getpid())  # e.g. a parallel training
+    assert tracking.close_abandoned_runs(experiment_id) == [orphan]
+    assert store.get_run(orphan).info.status == "KILLED"
+    assert store.get_run(alive).info.status == "RUNNING"
+
+
+_OUT = {"capture_output": True, "text": True, "check": True}
+
+
+def test_each_run_gets_its_own_readable_name(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("DVC_EXP_NAME", "lower-lr")
+    with tracking.start_run("driving", {"seed": 1}, tmp_path / "run.json") as run:
+        name = run.info.run_name
+    assert name.startswith("driving-lower-lr-")
+    finished = store.get_run(run.info.run_id)
+    assert finished.info.status == "FINISHED"
+    assert finished.data.tags["pid"] == str(os.getpid())
