@@ -12,6 +12,8 @@ from pipeline.tasks import TASKS
 
 
 def run(task_name: str, config: Config) -> str:
+    from pipeline.core.backbones import weights_used
+
     task = TASKS[task_name]
     with (
         atomic_dir(layout.processed_dir(task_name)) as out_dir,
@@ -27,5 +29,5 @@ def run(task_name: str, config: Config) -> str:
         )
     return (
         f"{task_name}: {summary['images']} images -> {summary['dimensions']}-d features "
-        f"in {layout.processed_dir(task_name)}"
+        f"in {layout.processed_dir(task_name)} (backbone weights: {weights_used()})"
     )
