@@ -14,19 +14,23 @@ BOOK = TextParams(min_word_count=1)
 
 
 def test_cleaning_follows_the_textbook():
-    assert clean("A dog, 2 cats and 3rd-place... RUN!", BOOK) == [
+    # punctuation deleted inside words, then non-alphabetic and one-letter words dropped
+    assert clean("A dog, 2 cats don't 3rd-place... RUN!", BOOK) == ["dog", "cats", "dont", "run"]
+
+
+def test_the_older_cleaning_stays_reachable():
+    spaced = TextParams(min_word_count=1, punctuation="space", keep_words="no_digits")
+    assert clean("A dog, 2 cats don't 3rd-place... RUN!", spaced) == [
         "dog",
         "cats",
-        "and",
+        "don",
         "place",
         "run",
     ]
 
 
 def test_cleaning_steps_can_be_turned_off():
-    kept = TextParams(
-        lowercase=False, strip_punctuation=False, drop_tokens_with_digits=False, min_token_length=1
-    )
+    kept = TextParams(lowercase=False, punctuation="keep", keep_words="all", min_token_length=1)
     assert clean("A dog, 2 cats", kept) == ["A", "dog,", "2", "cats"]
 
 
@@ -65,6 +69,33 @@ def test_tokenizer_json_round_trip(tmp_path):
     again = Tokenizer.load(tmp_path / "tokenizer.json")
     assert again == tokenizer
     assert again.encode("The red ball!") == tokenizer.encode("The red ball!")
+
+
+def test_a_tokenizer_saved_before_the_punctuation_option_loads_and_cleans_as_it_did(tmp_path):
+    saved = {
+        "words": [PAD, UNK, START, END, "don", "place"],
+        "max_length": 5,
+        "text": {
+            "lowercase": True,
+            "strip_punctuation": True,
+            "drop_tokens_with_digits": True,
+            "min_token_length": 2,
+            "min_word_count": 1,
+            "oov": "unk",
+            "max_length": None,
+        },
+    }
+    (tmp_path / "tokenizer.json").write_text(json.dumps(saved))
+    old = Tokenizer.load(tmp_path / "tokenizer.json")
+    assert (old.text.punctuation, old.text.keep_words) == ("space", "no_digits")
+    assert old.decode(old.encode("Don't 3rd-place")) == ["don", "place"]
+    off = Tokenizer.from_json(
+        {
+            **saved,
+            "text": {**saved["text"], "strip_punctuation": False, "drop_tokens_with_digits": False},
+        }
+    )
+    assert (off.text.punctuation, off.text.keep_words) == ("keep", "all")
 
 
 def test_glove_text_file_is_parsed_for_the_vocabulary(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -35,3 +36,17 @@ def expectations(params: CaptionsValidateParams) -> list[Any]:
             meta={**label, "reason": "blank caption"},
         ),
     ]
+
+
+def summarize(manifest: pd.DataFrame) -> dict[str, Any]:
+    """What was odd in the Flickr8k files: notes ingest tolerated and issues it found, counted."""
+    images = manifest["image_id"].dropna()
+    notes: Counter[str] = Counter()
+    if "notes" in manifest:
+        notes.update(note for row in manifest["notes"] for note in row)
+    return {
+        "image_ids": int(images.nunique()),
+        "captions": int(manifest.drop_duplicates("image_id")["captions"].map(len).sum()),
+        "oddities": dict(sorted(notes.items())),
+        "ingest_issues": dict(sorted(Counter(manifest["issue"].dropna()).items())),
+    }

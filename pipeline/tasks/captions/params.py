@@ -54,8 +54,16 @@ class TextParams(Section):
     """Caption cleaning and vocabulary, as in the textbook."""
 
     lowercase: bool = True
-    strip_punctuation: bool = True
-    drop_tokens_with_digits: bool = True
+    punctuation: Literal["delete", "space", "keep"] = Field(
+        "delete",
+        description="delete: don't -> dont (the book, string.punctuation removed); "
+        "space: don't -> don t; keep: left as is",
+    )
+    keep_words: Literal["alpha", "no_digits", "all"] = Field(
+        "alpha",
+        description="alpha: only all-letter words (the book's isalpha()); "
+        "no_digits: words without a digit; all: every word",
+    )
     min_token_length: int = Field(2, ge=1, description="shorter tokens (e.g. 'a') are dropped")
     min_word_count: int = Field(10, ge=1, description="rarer train words are out of vocabulary")
     oov: Literal["unk", "drop"] = Field("unk", description="rare words: <unk> token, or dropped")
