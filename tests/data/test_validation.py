@@ -31,7 +31,7 @@ def _validate(root, tmp_path, manifest, params=None, max_rejected=1.0):
     return validate_manifest(
         manifest,
         TASKS["plates"],
-        params or PlatesValidateParams(min_width=32, min_height=32),
+        params or PlatesValidateParams(min_width=32, min_height=32, keep_classes=["plate"]),
         raw_dir=root,
         docs_dir=tmp_path / "docs",
         max_rejected_fraction=max_rejected,

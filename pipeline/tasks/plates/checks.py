@@ -20,14 +20,17 @@ def _box_stats(boxes: Any) -> tuple[float, float, float]:
 
 def label_checks(manifest: pd.DataFrame, params: PlatesValidateParams) -> pd.DataFrame:
     stats = np.array([_box_stats(boxes) for boxes in manifest["boxes"]]).reshape(-1, 3)
+    keep = params.keep_classes
+    unnamed = [sum(name == "" for name in names) for names in manifest["class_names"]]
     unknown = [
-        int(sum(name not in params.keep_classes for name in names))
+        sum(name != "" and keep is not None and name not in keep for name in names)
         for names in manifest["class_names"]
     ]
     return manifest.assign(
         check_box_min=stats[:, 0],
         check_box_max=stats[:, 1],
         check_box_min_size=stats[:, 2],
+        check_unnamed_classes=unnamed,
         check_unknown_classes=unknown,
     )
 
@@ -57,7 +60,13 @@ def expectations(params: PlatesValidateParams) -> list[Any]:
             strict_min=True,
             meta={**label, "reason": "box with zero width or height"},
         ),
-        # label: every class id maps (through classes.txt) to a class the detector learns
+        # label: every class id has a name (classes.txt, a data.yaml, or ingest params)
+        E.ExpectColumnValuesToBeInSet(
+            column="check_unnamed_classes",
+            value_set=[0],
+            meta={**label, "reason": "class id with no name in the dataset's class list"},
+        ),
+        # label: every class is one the detector learns (all of them unless narrowed)
         E.ExpectColumnValuesToBeInSet(
             column="check_unknown_classes",
             value_set=[0],

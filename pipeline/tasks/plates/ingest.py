@@ -1,109 +1,132 @@
-"""Read a YOLO-format folder (labelImg's output) into manifest rows.
+"""Read a raw plates folder into manifest rows, each dataset in it in its own layout.
 
-Real folders hold `<stem>.<image ext>` + `<stem>.txt` pairs, maybe in subfolders, and an
-optional `classes.txt` (labelImg writes its whole predefined class list there, so class
-ids are mapped to names through it). An empty `.txt` marks a negative image; an image
-with no `.txt` is unlabelled and a `.txt` with no image is an orphan: both are kept as
-rows with an `issue`, never dropped.
+A raw folder may hold several datasets in subfolders; the layout is detected per image:
+an image named by a GreenParking `location.txt` is read from it; one in an `images/`
+folder beside `labels/` is Ultralytics/Roboflow YOLO; any other is labelImg YOLO (a
+same-stem `.txt` beside it). An empty label marks a negative; an image with no label is
+unlabelled and a label with no image an orphan: both stay rows with an `issue`. See
+`pipeline.tasks.plates.formats` for each layout.
+
+The split is drawn per source photo (`photo`), so the copies an export made of one photo
+never straddle train and test; a dataset's own train/valid/test folders are not kept
+(they are recorded in `source_split`), so that several datasets mixed in one raw folder
+get one seeded split with the configured fractions.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from pipeline.core.paths import UnsafePathError, resolve_inside
 from pipeline.core.splits import assign_splits
+from pipeline.tasks.plates.formats.greenparking import GreenParking
+from pipeline.tasks.plates.formats.labelimg import CLASSES_FILE, LabelImg
+from pipeline.tasks.plates.formats.rows import COLUMNS, issue, new_row
+from pipeline.tasks.plates.formats.tree import Tree, escape, relative, scan
+from pipeline.tasks.plates.formats.ultralytics import Ultralytics
+from pipeline.tasks.plates.formats.yolo import (
+    LabelError,
+    Located,
+    label_columns,
+    parse_yolo_label,
+)
 from pipeline.tasks.plates.params import PlatesIngestParams
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
-CLASSES_FILE = "classes.txt"
+__all__ = ["LabelError", "parse_yolo_label", "read_raw"]
 
 
-class LabelError(ValueError):
-    """A YOLO label file that cannot be parsed."""
+class _YoloReader:
+    """Rows of images not claimed by a location list: Ultralytics first, else labelImg."""
+
+    def __init__(self, root: Path, default_names: list[str]) -> None:
+        self.root = root
+        self.default_names = default_names
+        self.ultralytics = Ultralytics(root)
+        self.labelimg = LabelImg(root)
+        self.used_labels: Counter[Path] = Counter()
+
+    def image_row(self, image: Path) -> dict[str, Any]:
+        in_images_dir = self.ultralytics.locate(image)
+        layout = "ultralytics" if in_images_dir else "labelimg"
+        found = in_images_dir or self.labelimg.locate(image)
+        self.used_labels[found.label] += 1
+        label = found.label if found.label.is_file() else None
+        row = self._describe(new_row(self.root, layout, found.folder, image, label), found)
+        if row["issue"]:
+            return row
+        if label is None:
+            where = escape(relative(self.root, found.label))
+            return row | issue("unlabelled: no .txt label", f"{row['image']} (no {where})")
+        names = found.names if found.names is not None else self.default_names
+        return row | label_columns(self.root, label, names)
+
+    def orphan_row(self, label: Path) -> dict[str, Any]:
+        found = self.ultralytics.locate_label(label)
+        layout, folder = ("ultralytics", found.folder) if found else ("labelimg", label.parent)
+        row = new_row(self.root, layout, folder, None, label)
+        return self._describe(row, found) | (
+            {} if row["issue"] else issue("orphan label: no image", row["label"])
+        )
+
+    def _describe(self, row: dict[str, Any], found: Located | None) -> dict[str, Any]:
+        """Where the classes were named, and the dataset's own split."""
+        if found is None:
+            return row
+        classes_file = found.classes_file
+        return row | {
+            "source_split": found.source_split,
+            "classes_file": classes_file and escape(relative(self.root, classes_file)),
+        }
 
 
-def parse_yolo_label(text: str) -> tuple[list[int], list[list[float]]]:
-    """Class ids and `[x_center, y_center, width, height]` boxes of one label file.
+def _is_label_candidate(path: Path) -> bool:
+    """Whether an unclaimed `.txt` may be a label: not a class list, not a README.
 
-    Blank lines, CRLF endings and a UTF-8 byte-order mark are tolerated; anything else
-    that is not `class x y w h` raises LabelError naming the line.
+    Roboflow exports ship `README.dataset.txt` and `README.roboflow.txt`.
     """
-    class_ids: list[int] = []
-    boxes: list[list[float]] = []
-    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
-        fields = line.split()
-        if not fields:
+    return path.name != CLASSES_FILE and not path.name.lower().startswith("readme")
+
+
+def _rows(tree: Tree, params: PlatesIngestParams) -> list[dict[str, Any]]:
+    greenparking = GreenParking(tree, params.classes)
+    rows = greenparking.rows()
+    yolo = _YoloReader(tree.root, params.classes)
+    texts = set(tree.texts)
+    for row in rows:  # a YOLO label made beside a listed image is noted, not an orphan
+        if row["image"] and (beside := (tree.root / row["image"]).with_suffix(".txt")) in texts:
+            yolo.used_labels[beside] += 1
+            row["duplicate_labels"] = [*row["duplicate_labels"], f"{row['stem']}.txt (not read)"]
+    for image in tree.images:
+        if image in greenparking.claimed:
             continue
-        if len(fields) != 5:
-            raise LabelError(f"line {number}: expected 5 values, got {len(fields)}")
-        try:
-            class_value, *box = (float(field) for field in fields)
-        except ValueError as err:
-            raise LabelError(f"line {number}: not a number ({err})") from err
-        if not class_value.is_integer():
-            raise LabelError(f"line {number}: class id {fields[0]!r} is not an integer")
-        class_ids.append(int(class_value))
-        boxes.append(box)
-    return class_ids, boxes
-
-
-def read_class_names(raw_dir: Path, default: list[str]) -> list[str]:
-    classes_file = raw_dir / CLASSES_FILE
-    if not classes_file.is_file():
-        return list(default)
-    names = classes_file.read_text(encoding="utf-8-sig").splitlines()
-    return [name.strip() for name in names if name.strip()]
-
-
-def _pairs(raw_dir: Path) -> dict[str, dict[str, Path]]:
-    """Files grouped by stem path relative to the root: {"sub/img1": {"image": .., "label": ..}}."""
-    pairs: dict[str, dict[str, Path]] = defaultdict(dict)
-    for path in sorted(raw_dir.rglob("*")):
-        if path.name == CLASSES_FILE or path.name.startswith(".") or path.is_dir():
-            continue
-        suffix = path.suffix.lower()
-        kind = "label" if suffix == ".txt" else "image" if suffix in IMAGE_SUFFIXES else None
-        if kind is not None:
-            stem = path.relative_to(raw_dir).with_suffix("").as_posix()
-            pairs[stem].setdefault(kind, path)
-    return pairs
-
-
-COLUMNS = ["stem", "image", "label", "class_ids", "class_names", "boxes", "issue", "issue_detail"]
-
-
-def _row(raw_dir: Path, stem: str, files: dict[str, Path], names: list[str]) -> dict:
-    row: dict = dict.fromkeys(COLUMNS) | {"stem": stem, "class_ids": [], "class_names": []}
-    row["boxes"] = []
-    try:
-        for kind, path in files.items():
-            resolve_inside(raw_dir, path.relative_to(raw_dir))
-            row[kind] = path.relative_to(raw_dir).as_posix()
-    except UnsafePathError as err:
-        return row | {"image": None, "issue": "path outside dataset root", "issue_detail": str(err)}
-    if "image" not in files:
-        return row | {"issue": "orphan label: no image", "issue_detail": row["label"]}
-    if "label" not in files:
-        return row | {"issue": "unlabelled: no .txt label", "issue_detail": row["image"]}
-    try:
-        class_ids, boxes = parse_yolo_label(files["label"].read_text(encoding="utf-8"))
-    except (LabelError, UnicodeDecodeError) as err:
-        return row | {"issue": "malformed label file", "issue_detail": f"{row['label']}: {err}"}
-    class_names = [names[i] if 0 <= i < len(names) else "" for i in class_ids]
-    return row | {"class_ids": class_ids, "class_names": class_names, "boxes": boxes}
+        row = yolo.image_row(image)
+        if image.parent in greenparking.folders and row["issue"] == "unlabelled: no .txt label":
+            row |= {"layout": "greenparking", "folder": escape(relative(tree.root, image.parent))}
+            row |= issue("unlabelled: not in location.txt", row["image"])
+        rows.append(row)
+    shared = {label for label, count in yolo.used_labels.items() if count > 1}
+    for row in rows:
+        if row["issue"] is None and row["label"] and tree.root / row["label"] in shared:
+            row |= issue("ambiguous label: several images share it", row["label"])
+    lists = set(greenparking.lists)
+    for text in tree.texts:
+        if text not in yolo.used_labels and text not in lists and _is_label_candidate(text):
+            rows.append(yolo.orphan_row(text))
+    for link in tree.outside_links:
+        row = new_row(tree.root, "labelimg", link.parent, None, None, named=link)
+        rows.append(row | issue("path outside dataset root", escape(relative(tree.root, link))))
+    return rows
 
 
 def read_raw(raw_dir: Path, params: PlatesIngestParams, seed: int) -> pd.DataFrame:
-    """Manifest of a YOLO folder: one row per stem, with its boxes, split and any issue."""
-    names = read_class_names(raw_dir, params.classes)
-    pairs = _pairs(raw_dir)
-    rows = [_row(raw_dir, stem, files, names) for stem, files in pairs.items()]
-    splits = assign_splits(list(pairs), params.val_fraction, params.test_fraction, seed)
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+    """Manifest of a raw plates folder: one row per image, its boxes, layout, split and issue."""
+    frame = pd.DataFrame(_rows(scan(raw_dir), params), columns=COLUMNS)
+    frame = frame.sort_values("stem", kind="stable").reset_index(drop=True)
     frame["n_boxes"] = frame["boxes"].map(len)
-    frame["split"] = frame["stem"].map(splits)
+    photos = sorted(frame["photo"].unique())
+    splits = assign_splits(photos, params.val_fraction, params.test_fraction, seed)
+    frame["split"] = frame["photo"].map(splits)
     return frame

@@ -39,7 +39,8 @@ class PlatesIngestParams(Section):
     test_fraction: float = Field(0.15, ge=0, lt=1)
     classes: list[str] = Field(
         default_factory=lambda: ["plate"],
-        description="class names when the dataset has no classes.txt",
+        description="names of class ids 0, 1, ... when a dataset names none "
+        "(no classes.txt, no *.yaml with names:, GreenParking)",
     )
 
 
@@ -47,8 +48,10 @@ class PlatesValidateParams(ImageSizeLimits):
     box_tolerance: float = Field(
         0.01, ge=0, description="how far outside [0, 1] a YOLO value may be (rounding)"
     )
-    keep_classes: list[str] = Field(
-        default_factory=lambda: ["plate"], description="class names the detector learns"
+    keep_classes: list[str] | None = Field(
+        None,
+        description="class names the detector learns; None: every class the labels use "
+        "(an image with a box of another class is rejected)",
     )
 
 

@@ -1,0 +1,88 @@
+"""Manifest rows: one per image (or per label or list line that names no image)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.paths import UnsafePathError, resolve_inside
+from pipeline.tasks.plates.formats.tree import escape, is_utf8, relative
+
+COLUMNS = [
+    "stem",  # image path relative to the root, without suffix (label path for orphans)
+    "image",
+    "label",  # the label file, or the location.txt the boxes were taken from
+    "layout",  # labelimg | ultralytics | greenparking
+    "folder",  # the dataset folder the layout was detected at
+    "photo",  # the source photo: copies an export made of one photo share it (and a split)
+    "source_split",  # the dataset's own train/val/test folder, if any (reported, not kept)
+    "class_ids",
+    "class_names",
+    "classes_file",  # classes.txt or *.yaml that named the classes (None: ingest params)
+    "boxes",  # normalised [x_center, y_center, width, height]
+    "n_polygons",  # boxes that came from polygon lines
+    "plate_text",  # GreenParking's plate text, when the annotation has one
+    "duplicate_labels",  # other annotations of the same image, identical, not used
+    "issue",
+    "issue_detail",
+]
+
+# Roboflow names each copy `<source stem>_<ext>.rf.<hash>`: the source stem is the photo.
+ROBOFLOW_COPY = re.compile(r"^(?P<photo>.+)_(?:jpe?g|png|bmp|webp)\.rf\.[0-9a-f]+$", re.IGNORECASE)
+
+
+def photo_of(stem: str) -> str:
+    match = ROBOFLOW_COPY.match(stem)
+    return match["photo"] if match else stem
+
+
+def new_row(
+    root: Path,
+    layout: str,
+    folder: Path,
+    image: Path | None,
+    label: Path | None,
+    named: Path | None = None,
+) -> dict[str, Any]:
+    """A row naming `image` and `label`, or an issue row if either is unsafe to follow or store.
+
+    The stem and photo come from `named` if given (an image a list names but that is
+    missing), else from the image, else from the label.
+    """
+    key = named or image or label
+    assert key is not None
+    stem = relative(root, key)
+    row: dict[str, Any] = dict.fromkeys(COLUMNS) | {
+        "stem": escape(stem[: len(stem) - len(key.suffix)]),
+        "layout": layout,
+        "folder": escape(relative(root, folder)),
+        "photo": escape(photo_of(key.stem)),
+        "class_ids": [],
+        "class_names": [],
+        "boxes": [],
+        "n_polygons": 0,
+        "duplicate_labels": [],
+    }
+    for column, path in (("image", image), ("label", label)):
+        if path is None:
+            continue
+        name = relative(root, path)
+        try:
+            resolve_inside(root, name)
+        except UnsafePathError as err:
+            return row | issue("path outside dataset root", escape(str(err)), image=None)
+        if not is_utf8(name):
+            return row | issue("file name is not valid UTF-8", escape(name))
+        row[column] = name
+    return row
+
+
+def issue(reason: str, detail: str, **columns: Any) -> dict[str, Any]:
+    """Columns that mark a row as unreadable, for `row | issue(...)`."""
+    return {"issue": reason, "issue_detail": detail, **columns}
+
+
+def name_classes(class_ids: list[int], names: list[str]) -> list[str]:
+    """Class names of `class_ids`; "" for an id the names list does not cover."""
+    return [names[i] if 0 <= i < len(names) else "" for i in class_ids]

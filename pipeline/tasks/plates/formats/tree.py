@@ -1,0 +1,75 @@
+"""The files of a raw folder, listed once, and their names made safe for a manifest.
+
+On Linux a file name is bytes; one that is not UTF-8 reaches Python with surrogate escapes,
+which `as_posix()` keeps but Parquet cannot write, so such names are escaped for display.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.core.paths import UnsafePathError, resolve_inside
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+@dataclass
+class Tree:
+    """Images and `.txt` files under `root` (hidden ones skipped), in sorted order."""
+
+    root: Path
+    images: list[Path] = field(default_factory=list)
+    texts: list[Path] = field(default_factory=list)
+    #: folder symlinks that point outside the root (never followed)
+    outside_links: list[Path] = field(default_factory=list)
+
+
+def scan(root: Path) -> Tree:
+    """Walk `root` without following folder symlinks; a file symlink is listed (checked later)."""
+    tree = Tree(root)
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in list(dirs):
+            if (here / name).is_symlink():
+                dirs.remove(name)  # inside the root, its files are listed at their real place
+                if not is_inside(root, here / name):
+                    tree.outside_links.append(here / name)
+        for name in sorted(files):
+            suffix = Path(name).suffix.lower()
+            if name.startswith("."):
+                continue
+            if suffix in IMAGE_SUFFIXES:
+                tree.images.append(here / name)
+            elif suffix == ".txt":
+                tree.texts.append(here / name)
+    return tree
+
+
+def relative(root: Path, path: Path) -> str:
+    """`path` relative to `root`, POSIX style (may hold surrogate escapes)."""
+    return path.relative_to(root).as_posix()
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """Whether `path` (listed under `root`) resolves inside it, symlinks followed."""
+    try:
+        resolve_inside(root, relative(root, path))
+    except UnsafePathError:
+        return False
+    return True
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def escape(text: str) -> str:
+    """A name safe to store and print: undecodable bytes as `\\xff`, the rest unchanged."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
