@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,14 +35,58 @@ def project_root() -> Path:
     return root
 
 
-def configure_tracking() -> str:
-    """Point MLflow at the shared server, or at the project's embedded store."""
+# MLflow's HTTP client retries for minutes by default (7 retries, backoff factor 2, 120 s
+# timeout). These bound one call to ~50 s against a silent host and ~3 s against a refused
+# port; a value the user exported wins.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+}
+
+
+def configure_tracking(check: bool = True) -> str:
+    """Point MLflow at the shared server, or at the project's embedded store.
+
+    HTTP calls get short retry and timeout defaults, and with `check` a server is asked
+    once for an experiment so that an unreachable one fails here, on one line, naming it.
+    """
     import mlflow
 
+    for name, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     uri = os.environ.get("MLFLOW_TRACKING_URI") or _embedded_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    if check and uri.startswith(("http://", "https://")):
+        try:
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)
+        except Exception as err:  # any failure to reach the server, whatever raised it
+            raise store_error(err, "reaching it", uri) from err
     return uri
+
+
+def store_error(err: BaseException, doing: str, uri: str | None = None) -> PipelineError:
+    """One line naming the store and what failed, for an error that is not a plain answer."""
+    import mlflow
+
+    uri = uri or mlflow.get_tracking_uri()
+    return PipelineError(
+        f"MLflow store {uri} failed while {doing}: {_short(err)} "
+        "(is the server up? MLFLOW_TRACKING_URI picks the store; unset it for the embedded one)"
+    )
+
+
+def _short(err: BaseException) -> str:
+    """The telling part of an MLflow/requests message (`[Errno 111] Connection refused`)."""
+    text = " ".join(str(err).split())
+    errno = re.search(r"\[Errno -?\d+\][^\"')\]]*", text)
+    if errno:
+        return errno.group(0).strip()
+    if "timed out" in text or "timeout" in text.lower():
+        return "the request timed out (MLFLOW_HTTP_REQUEST_TIMEOUT)"
+    return text[:200] or type(err).__name__
 
 
 def _embedded_uri() -> str:
@@ -100,15 +145,61 @@ def lineage_tags(task: str, lock_file: Path = Path("dvc.lock")) -> dict[str, str
     return tags
 
 
+def run_name(task: str) -> str:
+    """`<task>-<DVC experiment or short commit>-<UTC time>`: unique, and says what it ran."""
+    from datetime import UTC, datetime
+
+    source = os.environ.get("DVC_EXP_NAME") or (_git("rev-parse", "--short", "HEAD") or "nogit")
+    return f"{task}-{source}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def close_abandoned_runs(experiment_id: str) -> list[str]:
+    """Mark KILLED the runs left RUNNING by a process of this host that no longer exists."""
+    import socket
+
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    host = socket.gethostname()
+    closed = []
+    for run in client.search_runs(
+        [experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.host = '{host}'"
+    ):
+        pid = run.data.tags.get("pid", "")
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            closed.append(run.info.run_id)
+    return closed
+
+
 @contextmanager
 def start_run(task: str, params: dict[str, Any], run_file: Path) -> Iterator[Any]:
-    """A new run in the task's experiment, with params and lineage; its id saved to run_file."""
+    """A new run in the task's experiment, with params and lineage; its id saved to run_file.
+
+    Runs that a killed process left RUNNING are marked KILLED first.
+    """
+    import socket
+
     import mlflow
 
     configure_tracking()
-    with mlflow.start_run(experiment_id=_experiment_id(task)) as run:
+    experiment_id = _experiment_id(task)
+    close_abandoned_runs(experiment_id)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name(task)) as run:
         mlflow.log_params({k: str(v)[:MAX_PARAM_LENGTH] for k, v in flatten(params).items()})
-        mlflow.set_tags(lineage_tags(task))
+        mlflow.set_tags(
+            lineage_tags(task) | {"host": socket.gethostname(), "pid": str(os.getpid())}
+        )
         write_json(
             run_file,
             {
@@ -141,9 +232,9 @@ def resume_run(run_file: Path) -> Iterator[Any]:
         yield run
 
 
-def record_model(run_file: Path, model_uri: str) -> None:
-    """Add the logged model's URI (`models:/m-...` in MLflow 3) to the run file."""
-    write_json(run_file, json.loads(run_file.read_text()) | {"model_uri": model_uri})
+def record_model(run_file: Path, model_uri: str, **facts: str) -> None:
+    """Add the logged model's URI (`models:/m-...` in MLflow 3) and `facts` to the run file."""
+    write_json(run_file, json.loads(run_file.read_text()) | {"model_uri": model_uri, **facts})
 
 
 def log_history(history: dict[str, list[float]]) -> None:

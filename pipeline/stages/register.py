@@ -1,4 +1,7 @@
-"""`register`: a new registered-model version of the trained model, aliased `candidate`."""
+"""`register`: a new registered-model version of the trained model, aliased `candidate`.
+
+A model whose evaluation metrics are not finite (training diverged) is not registered.
+"""
 
 import json
 
@@ -11,7 +14,11 @@ def run(task_name: str, config: Config) -> str:
     tracking.configure_tracking()
     metrics = json.loads((layout.task_reports(task_name) / "metrics.json").read_text())
     run = json.loads(layout.run_file(task_name).read_text())
-    numbers = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    numbers = {  # json.loads reads NaN/Infinity as floats: registry.register refuses them
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
     version = registry.register(
         task_name,
         run["run_id"],

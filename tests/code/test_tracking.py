@@ -1,8 +1,11 @@
 """Tracking: the store lives in the main project, runs carry params and lineage."""
 
 import json
+import socket
+import time
 
 import pytest
+from typer.testing import CliRunner
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -28,7 +31,61 @@ def test_runs_from_a_dvc_experiment_copy_land_in_the_main_project(project, monke
 
 def test_a_tracking_server_uri_wins(project, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
-    assert tracking.configure_tracking() == "http://mlflow.internal:5000"
+    assert tracking.configure_tracking(check=False) == "http://mlflow.internal:5000"
+
+
+@pytest.fixture
+def http_defaults_unset(monkeypatch):
+    for name in tracking.HTTP_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_http_calls_get_short_retries_unless_the_user_chose(
+    project, monkeypatch, http_defaults_unset
+):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "90")
+    tracking.configure_tracking()
+    from mlflow.environment_variables import (
+        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+        MLFLOW_HTTP_REQUEST_TIMEOUT,
+    )
+
+    assert MLFLOW_HTTP_REQUEST_MAX_RETRIES.get() == 2  # MLflow's own default is 7
+    assert MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get() == 1  # 2
+    assert MLFLOW_HTTP_REQUEST_TIMEOUT.get() == 90  # the user's, not our 15
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [["promote", "driving"], ["models", "driving"]])
+def test_an_unreachable_server_fails_a_command_fast_on_one_line(
+    project, monkeypatch, http_defaults_unset, command
+):
+    from pipeline.cli import app
+
+    uri = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    started = time.monotonic()
+    result = CliRunner().invoke(app, command)
+    assert time.monotonic() - started < 60
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert f"MLflow store {uri} failed" in lines[0] and "Connection refused" in lines[0]
+    assert "no alias" not in lines[0] and "dvc repro" not in lines[0]
+
+
+def test_a_store_error_is_one_line_naming_the_store():
+    from mlflow.exceptions import MlflowException
+
+    err = MlflowException("API request to http://h:1/x failed with exception Read timed out.")
+    message = str(tracking.store_error(err, "reading x", "http://h:1"))
+    assert message.startswith("MLflow store http://h:1 failed while reading x: the request timed")
 
 
 def test_params_are_flattened():
