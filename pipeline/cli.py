@@ -228,7 +228,7 @@ def bench(
         list[str] | None,
         typer.Argument(
             help="Benchmarks to run (default: all): caption-greedy, caption-beam, features, "
-            "driving-input, driving-infer, repro-noop.",
+            "driving-input, driving-infer, ingest-1m, repro-noop.",
             show_default=False,
         ),
     ] = None,

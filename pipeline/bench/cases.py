@@ -291,6 +291,89 @@ def driving_infer(setup: Setup) -> Result:
     return result
 
 
+# ---- ingest --------------------------------------------------------------------------------
+_INGEST_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from pipeline.tasks.driving.ingest import read_raw
+from pipeline.tasks.driving.params import DrivingIngestParams
+start = time.perf_counter()
+manifest = read_raw(Path(sys.argv[1]), DrivingIngestParams(), 42)
+seconds = time.perf_counter() - start
+print(json.dumps({
+    "seconds": seconds,
+    "peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "rows": len(manifest),
+    "issues": manifest["issue"].value_counts().to_dict(),
+    "splits": manifest["split"].value_counts().to_dict(),
+}))
+"""
+
+
+def _long_log(folder: Path, rows: int, frames: int) -> None:
+    """A simulator log of `rows` rows (Windows paths, `", "`) over `frames` frame triples.
+
+    IMG/ stays small: the rows cycle over its frames, so all rows after the first
+    `frames` are duplicates (the costlier path: each is matched to its original).
+    """
+    (folder / "IMG").mkdir(parents=True, exist_ok=True)
+    recorded = "C:\\Users\\udacity\\Desktop\\my track\\IMG\\"
+    lines = []
+    for i in range(frames):
+        stamp = f"2016_12_01_13_{i // 3600 % 60:02d}_{i // 60 % 60:02d}_{i % 60:02d}0"
+        names = [f"{camera}_{stamp}.jpg" for camera in ("center", "left", "right")]
+        for name in names:
+            (folder / "IMG" / name).write_bytes(b"")  # ingest only lists IMG/
+        lines.append(", ".join(recorded + name for name in names))
+    angles = np.random.default_rng(0).normal(0, 0.2, 997).round(7)
+    with (folder / "driving_log.csv").open("w") as log:
+        for row in range(rows):
+            steering = f"{angles[row % 997]:.7g}"
+            log.write(f"{lines[row % frames]}, {steering}, 0.9, 0, 30.19\n")
+
+
+def ingest_1m(setup: Setup) -> Result:
+    rows = 20_000 if setup.quick else 1_000_000
+    frames = 300
+    result = Result(
+        "ingest-1m",
+        f"driving ingest of a {rows:,}-row driving_log.csv, in a process of its own",
+        "< 60 s and < 2 GB",
+    )
+    folder = setup.scratch / "ingest"
+    _long_log(folder, rows, frames)
+    runs = []
+    for _ in range(setup.repeats):
+        done = subprocess.run(
+            [sys.executable, "-c", _INGEST_CHILD, str(folder)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(done.stdout.splitlines()[-1]))
+    last = runs[-1]
+    duplicates = last["splits"].get("duplicate", 0)
+    result.agree = (
+        last["rows"] == rows
+        and last["issues"] == {}
+        and duplicates == rows - frames
+        and all(last["splits"].get(split, 0) > 0 for split in ("train", "val", "test"))
+    )
+    result.agreement = (
+        f"{last['rows']:,} rows in the manifest for {rows:,} in the log, {duplicates:,} of "
+        f"them copies of the {frames} frames, train/val/test all filled"
+    )
+    if result.agree:
+        result.ours = float(np.median([run["seconds"] for run in runs]))
+        peak = max(run["peak_bytes"] for run in runs)
+        result.met = result.ours < 60 and peak < 2 * 1024**3
+        result.notes.append(f"peak memory {peak / 1024**3:.2f} GB (process RSS)")
+    result.notes.append(
+        f"{frames} frame triples in IMG/; no baseline: the textbook has no such step"
+    )
+    return result
+
+
 # ---- pipeline ------------------------------------------------------------------------------
 def repro_noop(setup: Setup) -> Result:
     result = Result("repro-noop", "`dvc repro` with nothing changed", "<= 3 s")
@@ -317,5 +400,6 @@ CASES: dict[str, Callable[[Setup], Result]] = {
     "features": features,
     "driving-input": driving_input,
     "driving-infer": driving_infer,
+    "ingest-1m": ingest_1m,
     "repro-noop": repro_noop,
 }

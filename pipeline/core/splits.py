@@ -3,19 +3,33 @@
 SPLITS = ("train", "val", "test")
 
 
+def split_counts(
+    n: int, val_fraction: float, test_fraction: float, minimum: int = 0
+) -> tuple[int, int]:
+    """(val, test) item counts for `n` items: the rounded fractions, raised to `minimum`.
+
+    The minimum applies only to a split whose fraction is above zero, so a user who asks
+    for no test set gets none.
+    """
+    n_val = max(round(n * val_fraction), minimum) if val_fraction > 0 else 0
+    n_test = max(round(n * test_fraction), minimum) if test_fraction > 0 else 0
+    return n_val, n_test
+
+
 def assign_splits(
-    keys: list[str], val_fraction: float, test_fraction: float, seed: int
+    keys: list[str], val_fraction: float, test_fraction: float, seed: int, minimum: int = 0
 ) -> dict[str, str]:
     """Seeded random split of `keys` with exact counts; same keys + seed → same split.
 
     Keys are sorted first, so the split does not depend on the order files were listed in.
+    `minimum` raises val and test to at least that many keys (see `split_counts`); the
+    caller makes sure there are enough keys left for train.
     """
     import numpy as np  # lazily: the CLI imports SPLITS and must start fast
 
     ordered = sorted(keys)
     order = np.random.default_rng(seed).permutation(len(ordered))
-    n_test = round(len(ordered) * test_fraction)
-    n_val = round(len(ordered) * val_fraction)
+    n_val, n_test = split_counts(len(ordered), val_fraction, test_fraction, minimum)
     splits = {}
     for rank, index in enumerate(order):
         split = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"

@@ -149,8 +149,8 @@ def validate_manifest(
 ) -> ValidationResult:
     """Check every row and file of `manifest`; split it into valid and rejected rows."""
     manifest = manifest.reset_index(drop=True)
-    limits = (getattr(params, "max_width", None), getattr(params, "max_height", None))
-    max_pixels = limits[0] * limits[1] if None not in limits else 100_000_000
+    width, height = getattr(params, "max_width", None), getattr(params, "max_height", None)
+    max_pixels = width * height if width and height else 100_000_000
     checked = add_image_checks(manifest, raw_dir, task.image_columns, workers, max_pixels)
     checked = add_split_leakage_check(task.label_checks(checked, params), task.group_column)
     expectations = common_expectations(task, params) + task.expectations(params)

@@ -38,9 +38,7 @@ def test_changed_params_or_data_start_afresh_and_say_why(tmp_path, change, named
     note = checkpoints.prepare(work, _key(tmp_path, **change))
     assert "starting afresh" in note and named in note
     assert not (work / "backup_phase1").exists()
-    assert json.loads((work / checkpoints.FINGERPRINT_FILE).read_text()) == _key(
-        tmp_path, **change
-    )
+    assert json.loads((work / checkpoints.FINGERPRINT_FILE).read_text()) == _key(tmp_path, **change)
 
 
 def test_the_code_version_is_part_of_the_fingerprint(tmp_path):

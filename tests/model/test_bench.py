@@ -39,3 +39,15 @@ def test_an_unknown_benchmark_is_named(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     done = CliRunner().invoke(app, ["bench", "warp-speed", "--quick"])
     assert done.exit_code == 1 and "unknown benchmark warp-speed" in done.output
+
+
+def test_quick_ingest_bench_times_a_long_log_and_its_peak_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(app, ["bench", "ingest-1m", "--quick", "--out", "reports"])
+    assert done.exit_code == 0, done.output
+    (result,) = json.loads((tmp_path / "reports/bench.json").read_text())["results"]
+    assert result["name"] == "ingest-1m" and result["agree"] is True, result
+    assert "20,000 rows in the manifest for 20,000 in the log" in result["agreement"]
+    assert result["ours"] > 0 and result["met"] is True  # 20,000 rows: far inside the goal
+    assert result["notes"][0].startswith("peak memory ")
+    assert "| ingest-1m |" in (tmp_path / "reports/bench.md").read_text()

@@ -1,5 +1,9 @@
 """Udacity simulator recordings: steering-angle regression from camera frames."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pipeline.core.splits import SPLITS
 from pipeline.tasks.base import PrimaryMetric, Task
 from pipeline.tasks.driving.params import (
@@ -10,6 +14,9 @@ from pipeline.tasks.driving.params import (
     DrivingTrainParams,
     DrivingValidateParams,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Driving(Task):
@@ -24,5 +31,11 @@ class Driving(Task):
     }
     image_columns = ("center", "left", "right")
     group_column = "segment"
-    splits = (*SPLITS, "guard")  # frames at a split boundary, kept out of every split
+    # frames at a split boundary, and frames a second log lists again: in no split
+    splits = (*SPLITS, "guard", "duplicate")
     primary_metric = PrimaryMetric("test_mse", greater_is_better=False)
+
+    def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
+        from pipeline.tasks.driving.summary import summarize
+
+        return summarize(manifest, valid)

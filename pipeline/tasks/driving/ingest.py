@@ -1,110 +1,181 @@
-"""Read Udacity simulator recordings (`driving_log.csv` + `IMG/`) into manifest rows.
+"""Read Udacity simulator recordings (`driving_log*.csv` + `IMG/`) into manifest rows.
 
 Real logs come with or without a header row; image paths are absolute paths of the
 recording machine (Windows backslashes included) or relative with leading spaces, so each
-is resolved by its file name under the log's own `IMG/` folder. Several recordings
-(several `driving_log.csv` under the raw root) are read in path order. Frames are
-consecutive video, so the split is by contiguous segments, with guard frames at the
-boundaries, never by random rows.
+is resolved by its file name under the log's own `IMG/` folder, listed once. Every log
+matching `ingest.driving.logs` in every folder is read, in path order with
+`driving_log.csv` first in its folder: a second log may add frames recorded into the same
+`IMG/` (e.g. rikkimelissa's `driving_log1.csv`), and a frame that an earlier row already
+listed is kept as a row of the split "duplicate" (no model stage reads it) with
+`duplicate_of` naming the original's log and line, so nothing is counted twice or leaks
+across splits, and a sound copy is not a rejection. The split is by contiguous
+segments, with guard frames at the boundaries, never by random rows (see `segments.py`).
 """
 
 from __future__ import annotations
 
-import csv
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
-from pipeline.core.paths import UnsafePathError, file_name, resolve_inside
-from pipeline.core.splits import assign_splits
+from pipeline.core.paths import UnsafePathError, resolve_inside
+from pipeline.tasks.driving.issues import Problems
+from pipeline.tasks.driving.logs import CAMERAS, LOG_COLUMNS, MEASUREMENTS, parse_log
 from pipeline.tasks.driving.params import DrivingIngestParams
+from pipeline.tasks.driving.segments import segment_size, split_segments
 
-LOG_FILE = "driving_log.csv"
-CAMERAS = ("center", "left", "right")
-MEASUREMENTS = ("steering", "throttle", "brake", "speed")
-LOG_COLUMNS = (*CAMERAS, *MEASUREMENTS)
-
-
-def _is_header(fields: list[str]) -> bool:
-    try:
-        float(fields[3])
-    except (IndexError, ValueError):
-        return True
-    return False
-
-
-def _image_path(raw_dir: Path, log: Path, recorded: str) -> tuple[str | None, str | None]:
-    """(path relative to the raw root, None) or (None, why it could not be resolved)."""
-    name = file_name(recorded)
-    if not name:
-        return None, "empty image path"
-    try:
-        path = resolve_inside(raw_dir, (log.parent / "IMG" / name).relative_to(raw_dir))
-    except UnsafePathError as err:
-        return None, str(err)
-    if not path.is_file():
-        return None, f"IMG/{name} not found next to {log.name}"
-    return path.relative_to(raw_dir.resolve()).as_posix(), None
+LOG_FILE = "driving_log.csv"  # what the simulator writes
+COLUMNS = (
+    "log",
+    "recording",
+    "frame",
+    "line",
+    "segment",
+    "segment_frames",
+    *LOG_COLUMNS,
+    "split",
+    "duplicate_of",
+    "issue",
+    "issue_detail",
+)
 
 
-def _read_log(raw_dir: Path, log: Path) -> list[dict]:
-    with log.open(newline="", encoding="utf-8-sig") as handle:
-        lines = [fields for fields in csv.reader(handle, skipinitialspace=True) if fields]
-    columns: tuple[str, ...] = LOG_COLUMNS
-    if lines and _is_header(lines[0]):
-        columns = tuple(name.strip().lower() for name in lines[0])
-        lines = lines[1:]
-    log_name = log.relative_to(raw_dir).as_posix()
-    rows = []
-    for frame, fields in enumerate(lines):
-        row: dict = {"log": log_name, "frame": frame, "issue": None, "issue_detail": None}
-        values = dict(zip(columns, fields, strict=False))
-        problems = []
-        if len(fields) < len(LOG_COLUMNS):
-            problems.append(("short row", f"{len(fields)} fields, expected {len(LOG_COLUMNS)}"))
-        for camera in CAMERAS:
-            row[camera], problem = _image_path(raw_dir, log, values.get(camera, ""))
-            if problem:
-                problems.append((f"{camera} image missing", problem))
-        for measurement in MEASUREMENTS:
-            try:
-                row[measurement] = float(values.get(measurement, ""))
-            except ValueError:
-                row[measurement] = np.nan
-                problems.append((f"{measurement} not a number", repr(values.get(measurement))))
-        if problems:
-            row["issue"] = problems[0][0]
-            row["issue_detail"] = f"{log_name} row {frame}: " + "; ".join(
-                f"{what}: {detail}" for what, detail in problems
-            )
-        rows.append(row)
-    return rows
+def printable(path: str) -> str:
+    """`path` as UTF-8 text: a byte of a non-UTF-8 file name shown as `\\xff`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _segment_splits(frame: pd.DataFrame, params: DrivingIngestParams, seed: int) -> pd.Series:
-    """Split per segment, then mark the first frames after a change of split as 'guard'."""
-    splits = assign_splits(
-        list(frame["segment"].unique()), params.val_fraction, params.test_fraction, seed
+def find_logs(raw_dir: Path, pattern: str) -> list[Path]:
+    """Logs under `raw_dir`, folder by folder, the simulator's own `driving_log.csv` first."""
+    logs = [path for path in raw_dir.rglob(pattern) if path.is_file()]
+    return sorted(logs, key=lambda p: (p.parent.as_posix(), p.name != LOG_FILE, p.name))
+
+
+class ImageFolder:
+    """The file names of one recording's `IMG/`, listed once (one `os.scandir`)."""
+
+    def __init__(self, raw_dir: Path, recording: Path) -> None:
+        folder = recording / "IMG"
+        self.prefix = (folder.relative_to(raw_dir)).as_posix() + "/"
+        self.names: set[str] = set()
+        self.outside: set[str] = set()  # symbolic links leading out of the dataset
+        self.problem: str | None = None
+        try:
+            resolve_inside(raw_dir, folder.relative_to(raw_dir))
+        except UnsafePathError as err:
+            self.problem = str(err)
+            return
+        if not folder.is_dir():
+            self.problem = "no IMG/ folder"
+            return
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    try:
+                        resolve_inside(raw_dir, Path(entry.path).relative_to(raw_dir))
+                    except UnsafePathError:
+                        self.outside.add(entry.name)
+                        continue
+                if entry.is_file():
+                    self.names.add(entry.name)
+
+    def resolve(self, recorded: pd.Series, problems: Problems, camera: str) -> pd.Series:
+        """Paths relative to the raw root of the recorded paths' file names (NA if absent).
+
+        Rows whose `recorded` is NA are not checked (their line could not be read).
+        """
+        checked = recorded.notna()
+        name = recorded.str.replace(r"^.*[\\/]", "", regex=True)  # Windows or POSIX path
+        found = checked & name.isin(self.names)
+        missing = f"{camera} image missing"
+        empty = checked & name.eq("")
+        problems.add(empty, missing, "empty image path")
+        absent = checked & ~empty & ~found
+        if self.problem is not None:
+            problems.add(absent, missing, self.problem)
+        else:
+            outside = name.isin(self.outside)
+            problems.add(outside, missing, "IMG/" + name + " leads outside the dataset root")
+            problems.add(absent & ~outside, missing, "IMG/" + name + " not found")
+        return (self.prefix + name).where(found)
+
+
+def read_log(raw_dir: Path, log: Path) -> tuple[pd.DataFrame, Problems]:
+    """Rows of one log with resolved image paths and numbers; its problems so far."""
+    raw = parse_log(log)
+    recording = log.parent.relative_to(raw_dir).as_posix()
+    rows = pd.DataFrame(
+        {
+            "log": printable(log.relative_to(raw_dir).as_posix()),
+            "recording": printable(recording),
+            "frame": range(len(raw)),
+            "line": raw["line"],
+        },
+        index=raw.index,
     )
-    split = frame["segment"].map(splits)
-    changed = split.ne(split.groupby(frame["log"]).shift()) & frame["frame"].gt(0)
-    block = changed.groupby(frame["log"]).cumsum()
-    position_in_block = frame.groupby([frame["log"], block]).cumcount()
-    starts_after_change = block.gt(0) & position_in_block.lt(params.guard_frames)
-    return split.mask(starts_after_change, "guard")
+    problems = Problems(raw.index)
+    problems.add(raw["unreadable"].notna(), raw["unreadable"], raw["unreadable_detail"])
+    readable = raw["unreadable"].isna()
+    short = readable & raw["fields"].lt(len(LOG_COLUMNS))
+    problems.add(
+        short, "short row", raw["fields"].astype("str") + f" fields, expected {len(LOG_COLUMNS)}"
+    )
+    if printable(recording) != recording:  # its image paths could not be stored as text
+        problems.add(readable, "folder name not UTF-8", f"rename {printable(recording)!r}")
+        readable = readable & False
+        for camera in CAMERAS:
+            rows[camera] = pd.Series(pd.NA, index=raw.index, dtype="str")
+    else:
+        images = ImageFolder(raw_dir, log.parent)
+        for camera in CAMERAS:
+            recorded = raw[camera].fillna("").where(readable)  # a short row's camera is ""
+            rows[camera] = images.resolve(recorded, problems, camera).where(readable)
+    for measurement in MEASUREMENTS:
+        value = pd.to_numeric(raw[measurement], errors="coerce").astype("float64")
+        problems.add(
+            readable & value.isna(),
+            f"{measurement} not a number",
+            "'" + raw[measurement].fillna("") + "'",
+        )
+        rows[measurement] = value
+    return rows, problems
 
 
 def read_raw(raw_dir: Path, params: DrivingIngestParams, seed: int) -> pd.DataFrame:
     """Manifest of every recording under `raw_dir`: one row per log line."""
-    logs = sorted(raw_dir.rglob(LOG_FILE))
+    logs = find_logs(raw_dir, params.logs)
     if not logs:
-        raise DatasetError(f"no {LOG_FILE} under {raw_dir}: is this a simulator recording?")
-    frame = pd.DataFrame([row for log in logs for row in _read_log(raw_dir, log)])
+        raise DatasetError(f"no {params.logs} under {raw_dir}: is this a simulator recording?")
+    parts = [read_log(raw_dir, log) for log in logs]
+    frame = pd.concat([rows for rows, _ in parts], ignore_index=True)
+    issues = [problems.columns() for _, problems in parts]
     if frame.empty:
-        raise DatasetError(f"{', '.join(str(log) for log in logs)}: no rows")
-    frame["segment"] = frame["log"] + ":" + (frame["frame"] // params.segment_frames).astype(str)
-    frame["split"] = _segment_splits(frame, params, seed)
-    order = ["log", "frame", "segment", *LOG_COLUMNS, "split", "issue", "issue_detail"]
-    return frame[order]
+        raise DatasetError(f"{', '.join(printable(str(log)) for log in logs)}: no rows")
+    problems = Problems(frame.index)
+    problems.extend(
+        pd.concat([issue for issue, _ in issues], ignore_index=True),
+        pd.concat([detail for _, detail in issues], ignore_index=True),
+    )
+
+    # the same frame listed twice: the later row is a sound row but a copy; it keeps the
+    # first one's segment and goes to the "duplicate" split, which no model stage reads
+    key = frame["center"]
+    duplicate = key.notna() & key.duplicated()
+    first = pd.Series(frame.index, index=frame.index).groupby(key).transform("first")
+    first = first.fillna(0).astype("int64").to_numpy()
+    line = frame["line"].astype("str")
+    original = frame["log"].take(first).set_axis(frame.index) + " line "
+    frame["duplicate_of"] = (original + line.take(first).set_axis(frame.index)).where(duplicate)
+
+    unique = frame[~duplicate]
+    size = segment_size(unique.groupby("log", sort=False).size().tolist(), params)
+    segment, split = split_segments(unique["log"], size, params, seed)
+    source = np.where(duplicate.to_numpy(), first, np.arange(len(frame)))  # own or original
+    frame["segment"] = segment.reindex(source).set_axis(frame.index)
+    frame["split"] = split.reindex(source).set_axis(frame.index).mask(duplicate, "duplicate")
+    frame["segment_frames"] = size
+    frame["issue"], frame["issue_detail"] = problems.columns(frame["log"] + " line " + line)
+    return frame[list(COLUMNS)]

@@ -23,8 +23,19 @@ class DrivingSampleParams(Section):
 
 
 class DrivingIngestParams(Section):
+    logs: str = Field(
+        "driving_log*.csv",
+        description="file names of the logs read in every folder (a glob); a frame listed "
+        "by two logs is read once, the later row flagged as a duplicate",
+    )
     segment_frames: int = Field(
-        40, gt=0, description="frames per contiguous segment; a segment is never split"
+        40, gt=0, description="most frames per contiguous segment; a segment is never split"
+    )
+    min_split_segments: int = Field(
+        2,
+        ge=0,
+        description="segments val and test each get at least (train too); for a short "
+        "recording, segments shrink below segment_frames until they can",
     )
     guard_frames: int = Field(
         2, ge=0, description="frames at a split boundary kept out of every split ('guard')"
