@@ -1,6 +1,7 @@
 """Captions ingest on hand-made Flickr8k layouts with the real files' quirks and odd bytes."""
 
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -210,3 +211,16 @@ def test_every_row_keeps_the_canonical_columns(flickr):
     ]
     assert manifest["issue_detail"].notna().equals(manifest["issue"].notna())
     assert pd.isna(manifest["issue"]).sum() == 3
+
+
+def test_a_raw_dir_relative_to_the_working_folder_is_read(tmp_path, monkeypatch, write_image):
+    """params.yaml's raw_dir is relative to the project root, where stages run."""
+    root = tmp_path / "data" / "captions"
+    write_image(root / "Flicker8k_Dataset" / "1_a.jpg")
+    (root / "Flickr8k_text").mkdir(parents=True)
+    (root / "Flickr8k_text" / "Flickr8k.token.txt").write_text("1_a.jpg#0\tA dog runs .\n")
+    (root / "Flickr8k_text" / "Flickr_8k.trainImages.txt").write_text("1_a.jpg\n")
+    monkeypatch.chdir(tmp_path)
+    manifest = read_raw(Path("data/captions"), CaptionsIngestParams(), seed=0)
+    assert manifest["issue"].isna().all()
+    assert manifest["image"].tolist() == ["Flicker8k_Dataset/1_a.jpg"]

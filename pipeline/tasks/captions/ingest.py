@@ -179,7 +179,7 @@ def _split_listings(text_dir: Path) -> tuple[list[Listing], list[dict[str, Any]]
 def _image_path(raw_dir: Path, images_dir: Path, image_id: str) -> tuple[str | None, str | None]:
     """(image path relative to the raw root, issue) for an id read from a text file."""
     try:
-        path = resolve_inside(raw_dir, images_dir / image_id)
+        path = resolve_inside(raw_dir, images_dir.relative_to(raw_dir) / image_id)
     except UnsafePathError:
         return None, "path outside dataset root"
     except (OSError, ValueError, RuntimeError):  # too long, a symlink loop: not a usable path
