@@ -18,3 +18,12 @@ def write_image():
         return path
 
     return write
+
+
+def realdata_dir(name: str) -> Path:
+    """A folder of the real-data corpus: `$REALDATA_DIR/<name>`, by default the repository's
+    sibling `../shared/realdata/<name>` (where CI has it). Never copied into the repository."""
+    import os
+
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+    return Path(os.environ.get("REALDATA_DIR") or default) / name

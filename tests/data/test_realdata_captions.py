@@ -20,8 +20,9 @@ from pipeline.tasks.captions.params import (
     TextParams,
 )
 from pipeline.tasks.captions.text import END, START, Tokenizer
+from tests.conftest import realdata_dir
 
-REAL = Path(__file__).parents[2].parent / "shared" / "realdata" / "flickr8k"
+REAL = realdata_dir("flickr8k")
 
 pytestmark = pytest.mark.skipif(
     not (REAL / "Flickr8k_text" / "Flickr8k.token.txt").is_file(),

@@ -8,8 +8,6 @@ listing 60 of the same frames again). Every frame is sound, so nothing is reject
 copies go to the "duplicate" split, which no model reads: the counts below are exact.
 """
 
-from pathlib import Path
-
 import pytest
 
 from pipeline.config import ValidateShared
@@ -17,8 +15,9 @@ from pipeline.core.validation import ValidationResult, validate_manifest
 from pipeline.tasks import TASKS
 from pipeline.tasks.driving.ingest import read_raw
 from pipeline.tasks.driving.params import DrivingIngestParams, DrivingValidateParams
+from tests.conftest import realdata_dir
 
-REAL = Path(__file__).parents[2].parent / "shared" / "realdata" / "driving"
+REAL = realdata_dir("driving")
 WA = "WyckliffeAluga__sdc-training-datasets"
 AB = "Abonia1__Simulate-Self-Driving-Car"
 RM = "rikkimelissa__Behavioral-Cloning-Data"

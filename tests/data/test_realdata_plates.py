@@ -17,8 +17,9 @@ from pipeline.core.validation import ValidationResult, validate_manifest
 from pipeline.tasks import TASKS
 from pipeline.tasks.plates.ingest import read_raw
 from pipeline.tasks.plates.params import PlatesIngestParams, PlatesValidateParams
+from tests.conftest import realdata_dir
 
-REAL = Path(__file__).parents[2].parent / "shared" / "realdata" / "plates"
+REAL = realdata_dir("plates")
 VN = "chutoanduc2601__NhanDienBienSo_ML"
 GP = "daotrananhtuan09102002__CS231.M22.KHCL-Project"
 EG = "telattar__Egyptian-motorcycle-license-plate-dataset"
