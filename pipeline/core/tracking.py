@@ -186,7 +186,8 @@ def close_abandoned_runs(experiment_id: str) -> list[str]:
 def start_run(task: str, params: dict[str, Any], run_file: Path) -> Iterator[Any]:
     """A new run in the task's experiment, with params and lineage; its id saved to run_file.
 
-    Runs that a killed process left RUNNING are marked KILLED first.
+    Runs that a killed process left RUNNING are marked KILLED first. If the block fails,
+    the run is FAILED and run_file is removed.
     """
     import socket
 
@@ -208,7 +209,13 @@ def start_run(task: str, params: dict[str, Any], run_file: Path) -> Iterator[Any
                 "tracking_uri": mlflow.get_tracking_uri(),
             },
         )
-        yield run
+        try:
+            yield run
+        except BaseException:
+            # a failed training must not leave a pointer to its FAILED run beside an older
+            # model: evaluate and register then stop, saying to rerun train
+            run_file.unlink(missing_ok=True)
+            raise
 
 
 @contextmanager

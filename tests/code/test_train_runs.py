@@ -47,3 +47,12 @@ def test_each_run_gets_its_own_readable_name(store, tmp_path, monkeypatch):
     finished = store.get_run(run.info.run_id)
     assert finished.info.status == "FINISHED"
     assert finished.data.tags["pid"] == str(os.getpid())
+
+
+def test_a_failed_training_leaves_no_pointer_to_its_run(store, tmp_path):
+    run_file = tmp_path / "models" / "run.json"
+    with pytest.raises(RuntimeError), tracking.start_run("driving", {}, run_file) as run:
+        assert run_file.is_file()
+        raise RuntimeError("the loss became infinite")
+    assert not run_file.exists()
+    assert store.get_run(run.info.run_id).info.status == "FAILED"
