@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,79 +167,65 @@ def two_phase_fit(
     models such as keras-hub's detectors whose compile takes other keywords).
     """
     work_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        return _two_phases(
-            model, train, val, params, loss=loss, metrics=metrics, work_dir=work_dir, base=base,
-            callbacks=callbacks or [], jit_compile=jit_compile, verbose=verbose,
-            compile_kwargs=compile_kwargs,
-        )  # fmt: skip
-    except TrainingDiverged:
-        shutil.rmtree(work_dir, ignore_errors=True)  # never resume from a diverged state
-        raise
+    callbacks = callbacks or []
+    with _discarded_if_diverged(work_dir):
+        phase1_weights = work_dir / "phase1.weights.h5"
+        phase1_history = work_dir / "phase1_history.json"
+        head_epochs = params.head_epochs + (params.finetune_epochs if base is None else 0)
 
+        if base is not None:
+            base.trainable = False
+        _compile(model, params.learning_rate, loss, metrics, jit_compile, compile_kwargs)
+        if phase1_weights.is_file() and phase1_history.is_file():  # phase 1 finished before
+            model.load_weights(phase1_weights)
+            history = json.loads(phase1_history.read_text())
+        else:
+            history = _fit_phase(
+                model,
+                train,
+                val,
+                epochs=head_epochs,
+                initial_epoch=0,
+                backup=work_dir / "backup_phase1",
+                patience=params.patience,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+            model.save_weights(phase1_weights)
+            phase1_history.write_text(json.dumps(history))
+        history["phase"] = [1] * len(history.get("loss", []))
 
-def _two_phases(
-    model: keras.Model,
-    train: tf.data.Dataset,
-    val: tf.data.Dataset,
-    params: FinetuneParams,
-    *,
-    loss: Any,
-    metrics: list,
-    work_dir: Path,
-    base: keras.Model | None,
-    callbacks: list,
-    jit_compile: bool,
-    verbose: int,
-    compile_kwargs: dict | None,
-) -> dict[str, list[float]]:
-    phase1_weights = work_dir / "phase1.weights.h5"
-    phase1_history = work_dir / "phase1_history.json"
-    head_epochs = params.head_epochs + (params.finetune_epochs if base is None else 0)
-
-    if base is not None:
-        base.trainable = False
-    _compile(model, params.learning_rate, loss, metrics, jit_compile, compile_kwargs)
-    if phase1_weights.is_file() and phase1_history.is_file():  # phase 1 finished before
-        model.load_weights(phase1_weights)
-        history = json.loads(phase1_history.read_text())
-    else:
-        history = _fit_phase(
-            model,
-            train,
-            val,
-            epochs=head_epochs,
-            initial_epoch=0,
-            backup=work_dir / "backup_phase1",
-            patience=params.patience,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
-        model.save_weights(phase1_weights)
-        phase1_history.write_text(json.dumps(history))
-    history["phase"] = [1] * len(history.get("loss", []))
-
-    if base is not None and params.finetune_epochs > 0:
-        freeze_all_but_top(base, params.unfreeze)
-        learning_rate = params.learning_rate * params.finetune_learning_rate_factor
-        _compile(model, learning_rate, loss, metrics, jit_compile, compile_kwargs)
-        done = len(history["phase"])
-        second = _fit_phase(
-            model,
-            train,
-            val,
-            epochs=done + params.finetune_epochs,
-            initial_epoch=done,
-            backup=work_dir / "backup_phase2",
-            patience=params.patience,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
-        for name, values in second.items():
-            history.setdefault(name, []).extend(values)
-        history["phase"] += [2] * len(second.get("loss", []))
-    weights_ok = all(np.isfinite(w).all() for w in model.get_weights())
-    if not weights_ok:
-        raise TrainingDiverged("the trained weights hold NaN or inf; lower the learning rate")
-    shutil.rmtree(work_dir, ignore_errors=True)  # finished: nothing to resume next time
+        if base is not None and params.finetune_epochs > 0:
+            freeze_all_but_top(base, params.unfreeze)
+            learning_rate = params.learning_rate * params.finetune_learning_rate_factor
+            _compile(model, learning_rate, loss, metrics, jit_compile, compile_kwargs)
+            done = len(history["phase"])
+            second = _fit_phase(
+                model,
+                train,
+                val,
+                epochs=done + params.finetune_epochs,
+                initial_epoch=done,
+                backup=work_dir / "backup_phase2",
+                patience=params.patience,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+            for name, values in second.items():
+                history.setdefault(name, []).extend(values)
+            history["phase"] += [2] * len(second.get("loss", []))
+        weights_ok = all(np.isfinite(w).all() for w in model.get_weights())
+        if not weights_ok:
+            raise TrainingDiverged("the trained weights hold NaN or inf; lower the learning rate")
+        shutil.rmtree(work_dir, ignore_errors=True)  # finished: nothing to resume next time
     return history
+
+
+@contextmanager
+def _discarded_if_diverged(work_dir: Path) -> Iterator[None]:
+    """Never resume from a diverged state: its checkpoints go with the failure."""
+    try:
+        yield
+    except TrainingDiverged:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
