@@ -93,16 +93,61 @@ def _embedded_uri() -> str:
     return f"sqlite:///{project_root() / 'mlflow.db'}"
 
 
+# MLflow 3 stores an experiment's kind in this tag (its UI writes it when a user picks one);
+# UIs that read it open a `custom_model_development` experiment on its training runs, not on
+# the GenAI overview. 3.17.2's own UI reads its sidebar's GenAI / Model training switch
+# instead (browser-local, `?workflowType=machine_learning` in a link): see the README.
+KIND_TAG = "mlflow.experimentKind"
+TRAINING_KIND = "custom_model_development"
+#: kinds the UI already shows as model training: a user's choice among them is kept
+TRAINING_KINDS = frozenset(
+    {TRAINING_KIND, "custom_model_development_inferred", "finetuning", "regression"}
+    | {"classification", "forecasting", "automl"}
+)
+
+
 def _experiment_id(task: str) -> str:
+    """The task's experiment, created on first use and marked a model-training experiment.
+
+    Another process (a teammate, a queued `dvc exp`) may create it at the same moment on a
+    shared server: the loser reads the winner's.
+    """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     experiment = mlflow.get_experiment_by_name(task)
-    if experiment is not None:
-        return experiment.experiment_id
-    location = None  # a tracking server decides where artifacts go
-    if mlflow.get_tracking_uri() == _embedded_uri():  # (set_tracking_uri exports the env var)
-        location = (project_root() / "mlartifacts" / task).as_uri()
-    return mlflow.create_experiment(task, artifact_location=location)
+    if experiment is None:
+        location = None  # a tracking server decides where artifacts go
+        if mlflow.get_tracking_uri() == _embedded_uri():  # (set_tracking_uri exports the env)
+            location = (project_root() / "mlartifacts" / task).as_uri()
+        try:
+            return mlflow.create_experiment(
+                task, artifact_location=location, tags={KIND_TAG: TRAINING_KIND}
+            )
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            experiment = mlflow.get_experiment_by_name(task)
+            if experiment is None:
+                raise
+    if experiment.lifecycle_stage == "deleted":
+        uri, number = mlflow.get_tracking_uri(), experiment.experiment_id
+        raise PipelineError(
+            f"MLflow experiment {task!r} (id {number}) is deleted in {uri}: restore it "
+            f"(`MLFLOW_TRACKING_URI={uri} mlflow experiments restore -x {number}`) or purge "
+            f"it for good (`mlflow gc --backend-store-uri <its database> --experiment-ids "
+            f"{number}`)"
+        )
+    _mark_training(experiment)
+    return experiment.experiment_id
+
+
+def _mark_training(experiment: Any) -> None:
+    """Tag an experiment made before the kind was set (or marked GenAI) as model training."""
+    import mlflow
+
+    if experiment.tags.get(KIND_TAG) not in TRAINING_KINDS:
+        mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, TRAINING_KIND)
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
