@@ -6,6 +6,7 @@ that needs them, so `pipeline --help` answers at once.
 
 from enum import Enum
 from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pipeline.config import DEFAULT_PARAMS, load_config
+from pipeline.core import quiet
 from pipeline.core.errors import PipelineError
 from pipeline.tasks import TASKS
 
@@ -34,14 +36,59 @@ ParamsOption = Annotated[
 ]
 
 
+#: stages only some tasks have, and the task module (`pipeline/tasks/<task>/<module>.py`)
+#: that gives a task the stage
+OPTIONAL_STAGES = {"augment": "augment", "features": "features"}
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            envvar=quiet.VERBOSE_ENV,
+            help="Show the libraries' own output too: TensorFlow start-up lines, MLflow "
+            "warnings and download bars (also PIPELINE_VERBOSE=1).",
+        ),
+    ] = False,
+) -> None:
+    """Set up quiet output before any command imports TensorFlow or MLflow."""
+    quiet.configure(verbose)
+
+
 def _fail(err: PipelineError) -> typer.Exit:
     stderr.print(f"[bold red]error:[/] {escape(str(err))}")
     return typer.Exit(1)
 
 
+def tasks_with(stage: str) -> list[str]:
+    """The tasks that have `stage` (every task has the stages not in OPTIONAL_STAGES)."""
+    module = OPTIONAL_STAGES.get(stage)
+    if module is None:
+        return list(TASKS)
+    return [
+        name
+        for name, task in TASKS.items()
+        if find_spec(f"{type(task).__module__}.{module}") is not None
+    ]
+
+
+def _check_stage(stage: str, task: str) -> None:
+    have = tasks_with(stage)
+    if task not in have:
+        raise PipelineError(
+            f"{task} has no `{stage}` stage; tasks that have one: {', '.join(have) or 'none'} "
+            f"(`dvc repro` runs each task's own stages, see dvc.yaml)"
+        )
+
+
 def _run_stage(stage: str, task: TaskName | None, params: Path) -> None:
     """Run `pipeline.stages.<stage>.run`; an expected failure becomes one line and exit 1."""
     try:
+        if task is not None:
+            _check_stage(stage, task.value)
         config = load_config(params)
         run = import_module(f"pipeline.stages.{stage}").run
         message = run(config) if task is None else run(task.value, config)
@@ -228,7 +275,7 @@ def bench(
         list[str] | None,
         typer.Argument(
             help="Benchmarks to run (default: all): caption-greedy, caption-beam, features, "
-            "driving-input, driving-infer, ingest-1m, repro-noop.",
+            "driving-input, driving-infer, ingest-1m, scale, repro-noop.",
             show_default=False,
         ),
     ] = None,

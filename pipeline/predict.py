@@ -25,11 +25,30 @@ def load_registered(model_uri: str):
         ) from err
 
 
+#: leading bytes of the encodings every task's model decodes (OpenCV and TensorFlow alike)
+IMAGE_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"BM": "BMP"}
+
+
 def read_images(paths: list[Path]) -> list[bytes]:
+    """The bytes of each file, checked to be a decodable JPEG, PNG or BMP before any model
+    is loaded, so that a wrong file costs one line, not a traceback from inside the model."""
+    import cv2
+    import numpy as np
+
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise PipelineError(f"no such image file: {', '.join(missing)}")
-    return [p.read_bytes() for p in paths]
+        raise PipelineError(f"no such image file: {', '.join(missing)} (check the path)")
+    images, wrong = [], []
+    for path in paths:
+        data = path.read_bytes()
+        if not data.startswith(tuple(IMAGE_SIGNATURES)):
+            wrong.append(f"{path} is not a JPEG, PNG or BMP image")
+        elif cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is None:
+            wrong.append(f"{path} is a damaged image (it does not decode)")
+        images.append(data)
+    if wrong:
+        raise PipelineError(f"{'; '.join(wrong)}: give the image files themselves")
+    return images
 
 
 def caption(paths: list[Path], model_uri: str, beam: int) -> list[tuple[Path, str]]:

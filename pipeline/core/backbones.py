@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.core import quiet
 from pipeline.core.errors import PipelineError
 from pipeline.core.model_params import BackboneParams
 
@@ -73,7 +74,8 @@ def _imagenet_base(params: BackboneParams, input_shape: tuple[int, int, int]):
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # Keras' download has no timeout of its own
     try:
-        return _base(params, input_shape, "imagenet")
+        with quiet.library_output():  # Keras prints "Downloading data from ..." on stdout
+            return _base(params, input_shape, "imagenet")
     except Exception as err:  # offline Keras raises a bare Exception("URL fetch failure ...")
         raise BackboneWeightsError(
             f"ImageNet weights for {params.name} could not be fetched ({str(err)[:120]}). "

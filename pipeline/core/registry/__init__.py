@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.core import tracking
+from pipeline.core import quiet, tracking
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import write_json
 from pipeline.core.registry import history, store
@@ -76,7 +76,8 @@ def register(
             if not store.is_not_found(err):
                 raise
             client.create_registered_model(task, description=f"{task} models of the pipeline")
-        version = mlflow.register_model(model_uri, task, tags=tags)
+        with quiet.library_output():  # "Registered model ... already exists. Creating ..."
+            version = mlflow.register_model(model_uri, task, tags=tags)
         client.update_model_version(task, version.version, description=description)
         client.set_registered_model_alias(task, CANDIDATE, version.version)
     except Exception as err:
