@@ -40,7 +40,8 @@ def _umask() -> int:
     return mask
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this host)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -57,7 +58,7 @@ def remove_stale_temps(folder: Path) -> list[Path]:
         return removed
     for entry in folder.iterdir():
         match = _TEMP_NAME.match(entry.name)
-        if match is None or _alive(int(match["pid"])):
+        if match is None or pid_alive(int(match["pid"])):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import write_json
+from pipeline.core.io import pid_alive, write_json
 
 MAX_PARAM_LENGTH = 6000
 
@@ -198,16 +198,6 @@ def run_name(task: str) -> str:
     return f"{task}-{source}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def close_abandoned_runs(experiment_id: str) -> list[str]:
     """Mark KILLED the runs left RUNNING by a process of this host that no longer exists."""
     import socket
@@ -221,7 +211,7 @@ def close_abandoned_runs(experiment_id: str) -> list[str]:
         [experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.host = '{host}'"
     ):
         pid = run.data.tags.get("pid", "")
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             client.set_terminated(run.info.run_id, status="KILLED")
             closed.append(run.info.run_id)
     return closed
