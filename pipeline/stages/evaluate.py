@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config
@@ -10,6 +11,10 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.io import write_json
 from pipeline.core.manifest import read_manifest
 from pipeline.tasks import TASKS
+
+# Git-tracked (dvc.yaml: `cache: false`), so every experiment commit carries its figures and
+# `dvc exp show` / `dvc metrics diff` can read them; the full report stays in reports/.
+SUMMARY_DIR = Path("metrics")
 
 
 def run(task_name: str, config: Config) -> str:
@@ -28,6 +33,7 @@ def run(task_name: str, config: Config) -> str:
         )
         write_json(layout.task_reports(task_name) / "metrics.json", metrics)
         _fail_on_non_finite(task_name, metrics, task.primary_metric.name)
+        write_json(SUMMARY_DIR / f"{task_name}.json", summary(metrics, task.primary_metric.name))
         tracking.log_metrics(metrics)
         tracking.log_artifacts(out_dir, "evaluation")
         tracking.log_artifact(layout.validation_report(task_name), "validation")
@@ -52,6 +58,27 @@ def _fail_on_non_finite(task_name: str, metrics: dict[str, Any], primary: str) -
             f"{task_name}: the model scores {primary} {value} on the test split: it is broken "
             "and will not be registered; retrain it (e.g. with a lower learning rate)"
         )
+
+
+def summary(metrics: dict[str, Any], primary: str) -> dict[str, Any]:
+    """The few figures an experiment table compares: every top-level `test_*` number, the
+    baseline's figure for the primary metric (`baseline_<name>`) and `beats_baseline`.
+
+    Task-agnostic on purpose (a new task needs no edit here). A non-finite figure becomes
+    null: NaN is not JSON and would break the tools that read the file.
+    """
+    short = primary.removeprefix("test_")
+    baseline = metrics.get("baseline")
+    figures = {k: v for k, v in metrics.items() if k.startswith("test_") and _is_number(v)}
+    if isinstance(baseline, dict) and _is_number(baseline.get(short)):
+        figures[f"baseline_{short}"] = baseline[short]
+    if isinstance(metrics.get("beats_baseline"), bool):
+        figures["beats_baseline"] = metrics["beats_baseline"]
+    return {k: v if isinstance(v, bool) or math.isfinite(v) else None for k, v in figures.items()}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _numbers(figures: dict) -> dict:

@@ -1,33 +1,22 @@
 """Real `dvc repro` of the whole pipeline on a copy of the repository, with a tiny profile."""
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-REPO = Path(__file__).parents[2]
+from tests.e2e.dvc_project import (
+    DVC,
+    commit_all,
+    copy_repository,
+    edit_params,
+    ran,
+    restored,
+    run,
+)
+
 pytestmark = pytest.mark.slow
-
-
-def _copy_repository(target: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in listed:
-        source = REPO / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    subprocess.run(["git", "init", "-q"], cwd=target, check=True)
 
 
 SERVE_RAW_FRAMES = """
@@ -59,13 +48,6 @@ print("detected on", len(found), "images")
 """
 
 
-def _edit_params(project: Path, change) -> None:
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    change(params)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
 def _tiny(params: dict) -> None:
     params["sample"]["plates"]["images"] = 20
     params["sample"]["driving"]["frames"] = 120
@@ -81,85 +63,119 @@ def _tiny(params: dict) -> None:
     params["train"]["captions"]["text"]["min_word_count"] = 2
 
 
-def _run(project: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    done = subprocess.run(list(args), cwd=project, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout + done.stderr
+PRIMARY = {"plates": "test_ap50", "driving": "test_mse", "captions": "test_bleu4"}
 
 
-def _ran(output: str) -> list[str]:
-    return sorted(line.split("'")[1] for line in output.splitlines() if "Running stage" in line)
+def _experiment_metrics(table: list[dict]) -> dict[str, dict]:
+    """`dvc exp show --json` rows -> {workspace | HEAD | experiment name: {file: metrics}}."""
+    rows = {}
+    for row in table:
+        revs = [row] + [rev for exp in row.get("experiments") or [] for rev in exp["revs"]]
+        for rev in revs:
+            name = "workspace" if rev["rev"] == "workspace" else rev.get("name") or rev["rev"]
+            if rev is row and name != "workspace":
+                name = "HEAD"
+            metrics = (rev.get("data") or {}).get("metrics", {})
+            rows[name] = {path: found.get("data", {}) for path, found in metrics.items()}
+    return rows
 
 
 def test_repro_runs_once_then_only_what_changed(tmp_path):
     project = tmp_path / "project"
-    _copy_repository(project)
-    _edit_params(project, _tiny)
-    dvc = (sys.executable, "-m", "dvc")
+    copy_repository(project)
+    edit_params(project, _tiny)
+    dvc = DVC
 
-    first = _run(project, *dvc, "repro")
+    first = run(project, *dvc, "repro")
     for task in ("plates", "driving", "captions"):
         for stage in ("sample", "ingest", "validate"):
-            assert f"{stage}@{task}" in _ran(first)
+            assert f"{stage}@{task}" in ran(first)
         report = json.loads((project / f"reports/validation/{task}.json").read_text())
         assert report["rows_in"] == report["valid"] + report["rejected"]
-    assert "pretrain" in _ran(first)
+    assert "pretrain" in ran(first)
     for task in ("plates", "driving", "captions"):
         for stage in ("train", "evaluate", "register"):
-            assert f"{stage}@{task}" in _ran(first)
+            assert f"{stage}@{task}" in ran(first)
         registered = json.loads((project / f"models/{task}/registered.json").read_text())
         assert registered["model_uri"] == f"models:/{task}@candidate"
     metrics = json.loads((project / "reports/plates/metrics.json").read_text())
     assert metrics["baseline"]["ap50"] == 0.0 and 0 <= metrics["test_ap50"] <= 1
+    for task, primary in PRIMARY.items():  # the summary the experiment table compares
+        summary = json.loads((project / f"metrics/{task}.json").read_text())
+        report = json.loads((project / f"reports/{task}/metrics.json").read_text())
+        short = primary.removeprefix("test_")
+        assert summary[primary] == report[primary]
+        assert summary[f"baseline_{short}"] == report["baseline"][short]
+    first_driving_run = json.loads((project / "models/driving/mlflow_run.json").read_text())
     assert (project / "mlflow.db").is_file() and not (project / "mlruns").exists()
 
-    served = _run(project, sys.executable, "-c", SERVE_RAW_FRAMES)
+    served = run(project, sys.executable, "-c", SERVE_RAW_FRAMES)
     assert "served 3 angles" in served and "captioned 2 images" in served
     assert "detected on 2 images" in served
 
-    second = _run(project, *dvc, "repro")
-    assert _ran(second) == []
+    second = run(project, *dvc, "repro")
+    assert ran(second) == []
 
-    _edit_params(project, lambda p: p["validate"]["plates"].update(box_tolerance=0.02))
-    assert _ran(_run(project, *dvc, "repro")) == ["validate@plates"]
+    edit_params(project, lambda p: p["validate"]["plates"].update(box_tolerance=0.02))
+    assert ran(run(project, *dvc, "repro")) == ["validate@plates"]
 
-    _edit_params(project, lambda p: p["augment"]["plates"].update(copies=2))
-    assert _ran(_run(project, *dvc, "repro")) == [  # plates only; pretrain reads valid images
+    edit_params(project, lambda p: p["augment"]["plates"].update(copies=2))
+    assert ran(run(project, *dvc, "repro")) == [  # plates only; pretrain reads valid images
         "augment@plates",
         "evaluate@plates",
         "register@plates",
         "train@plates",
     ]
 
-    _edit_params(project, lambda p: p["train"]["driving"]["fit"].update(head_epochs=2))
-    assert _ran(_run(project, *dvc, "repro")) == [
+    edit_params(project, lambda p: p["train"]["driving"]["fit"].update(head_epochs=2))
+    assert ran(run(project, *dvc, "repro")) == [
         "evaluate@driving",
         "register@driving",
         "train@driving",
     ]
 
-    _edit_params(project, lambda p: p["train"]["captions"].update(units=12))
-    assert _ran(_run(project, *dvc, "repro")) == [  # the cached features are not recomputed
+    edit_params(project, lambda p: p["train"]["driving"]["fit"].update(head_epochs=1))
+    reverted = run(project, *dvc, "repro")  # the run-cache has this model: no retraining
+    assert restored(reverted) == ["evaluate@driving", "train@driving"]
+    assert ran(reverted) == ["register@driving"]  # registered again, in this store
+    registered = json.loads((project / "models/driving/registered.json").read_text())
+    assert registered["run_id"] == first_driving_run["run_id"] and registered["version"] == 3
+
+    edit_params(project, lambda p: p["train"]["captions"].update(units=12))
+    assert ran(run(project, *dvc, "repro")) == [  # the cached features are not recomputed
         "evaluate@captions",
         "register@captions",
         "train@captions",
     ]
 
+    commit_all(project, "tiny pipeline")  # dvc.lock and metrics/: what a user commits
+    temp = run(
+        project, *dvc, "exp", "run", "--temp", "-n", "drop02", "-S", "train.driving.dropout=0.2"
+    )
+    assert ran(temp) == ["evaluate@driving", "register@driving", "train@driving"]
+    rows = _experiment_metrics(json.loads(run(project, *dvc, "exp", "show", "--json")))
+    assert set(rows) == {"workspace", "HEAD", "drop02"}
+    for name, metrics in rows.items():
+        for task, primary in PRIMARY.items():
+            assert isinstance(metrics[f"metrics/{task}.json"][primary], float), (name, task)
+    assert rows["drop02"]["metrics/plates.json"] == rows["HEAD"]["metrics/plates.json"]
+    changed = json.loads(run(project, *dvc, "metrics", "diff", "HEAD", "drop02", "--json"))
+    assert set(changed) == {"metrics/driving.json"}  # only the retrained task's figures moved
+    assert "test_mse" in changed["metrics/driving.json"]
+
     pipeline = (str(Path(sys.executable).parent / "pipeline"),)
-    assert "promoted to @champion" in _run(project, *pipeline, "promote", "driving")
-    listing = _run(project, *pipeline, "models", "driving")
+    assert "promoted to @champion" in run(project, *pipeline, "promote", "driving")
+    listing = run(project, *pipeline, "models", "driving")
     assert "champion" in listing and "candidate" in listing
 
-    assert "promoted to @champion" in _run(project, *pipeline, "promote", "captions")
+    assert "promoted to @champion" in run(project, *pipeline, "promote", "captions")
     image = sorted((project / "data/sample/captions/Flicker8k_Dataset").glob("*.jpg"))[0]
-    printed = _run(project, *pipeline, "predict", "captions", str(image), "--beam", "2")
+    printed = run(project, *pipeline, "predict", "captions", str(image), "--beam", "2")
     assert f"{image}: " in printed  # one caption line per image, from the champion
 
-    assert "promoted to @champion" in _run(project, *pipeline, "promote", "plates")
+    assert "promoted to @champion" in run(project, *pipeline, "promote", "plates")
     photo = sorted((project / "data/sample/plates").glob("*.jpg"))[0]
     drawn = tmp_path / "drawn"
-    printed = _run(project, *pipeline, "predict", "plates", str(photo), "--out", str(drawn))
+    printed = run(project, *pipeline, "predict", "plates", str(photo), "--out", str(drawn))
     assert f"{photo}: " in printed and "plate(s)" in printed
     assert (drawn / f"{photo.stem}_plates.png").is_file()
