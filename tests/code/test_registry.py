@@ -334,3 +334,20 @@ def test_listing_fails_closed_on_a_store_error(store_dir, monkeypatch):
 )
 def test_only_a_definite_not_found_means_absent(error, absent):
     assert store.is_not_found(error) is absent
+
+
+def test_the_same_logged_model_is_not_registered_twice(store_dir):
+    code = store_dir / "echo_model.py"
+    code.write_text(ECHO_MODEL)
+    with tracking.start_run("toy", {"x": 1}, store_dir / "run.json") as run:
+        logged = mlflow.pyfunc.log_model(name="model", python_model=str(code), pip_requirements=[])
+    args = ("toy", run.info.run_id, logged.model_uri, {"test_mse": 0.5}, MSE, "same")
+    assert registry.register(*args, store_dir / "registered.json") == 1
+    assert _register(store_dir, 0.4) == 2  # another training: a new version
+    # DVC restored the first training from its run cache: register reuses version 1
+    assert registry.register(*args, store_dir / "registered.json") == 1
+    record = json.loads((store_dir / "registered.json").read_text())
+    assert record["reused_existing_version"] is True
+    client = mlflow.MlflowClient()
+    assert client.get_model_version_by_alias("toy", "candidate").version == 1
+    assert len(client.search_model_versions("name='toy'")) == 2

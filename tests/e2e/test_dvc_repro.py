@@ -137,9 +137,10 @@ def test_repro_runs_once_then_only_what_changed(tmp_path):
     edit_params(project, lambda p: p["train"]["driving"]["fit"].update(head_epochs=1))
     reverted = run(project, *dvc, "repro")  # the run-cache has this model: no retraining
     assert restored(reverted) == ["evaluate@driving", "train@driving"]
-    assert ran(reverted) == ["register@driving"]  # registered again, in this store
+    assert ran(reverted) == ["register@driving"]  # checked against this store
     registered = json.loads((project / "models/driving/registered.json").read_text())
-    assert registered["run_id"] == first_driving_run["run_id"] and registered["version"] == 3
+    assert registered["run_id"] == first_driving_run["run_id"]
+    assert registered["version"] == 1 and registered["reused_existing_version"]  # not twice
 
     edit_params(project, lambda p: p["train"]["captions"].update(units=12))
     assert ran(run(project, *dvc, "repro")) == [  # the cached features are not recomputed

@@ -33,6 +33,13 @@ def _client() -> Any:
     return mlflow.MlflowClient()
 
 
+def _version_of(client: Any, task: str, run_id: str, model_uri: str) -> Any | None:
+    """The version already registered from this run's model (DVC restored the training)."""
+    found = client.search_model_versions(f"name='{task}' and run_id='{run_id}'")
+    same = [v for v in found if v.source == model_uri]
+    return max(same, key=lambda v: int(v.version)) if same else None
+
+
 def register(
     task: str,
     run_id: str,
@@ -43,6 +50,9 @@ def register(
     out_file: Path,
 ) -> int:
     """A new version of `<task>` from the logged model `model_uri`, aliased `candidate`.
+
+    A model already registered (the same run's same logged model, e.g. a training that
+    DVC's run cache restored) is not registered twice: its version becomes the candidate.
 
     Refused before anything is written when a metric is not finite (a diverged model) or
     the primary metric is missing: such a version could never be compared.
@@ -76,9 +86,12 @@ def register(
             if not store.is_not_found(err):
                 raise
             client.create_registered_model(task, description=f"{task} models of the pipeline")
-        with quiet.library_output():  # "Registered model ... already exists. Creating ..."
-            version = mlflow.register_model(model_uri, task, tags=tags)
-        client.update_model_version(task, version.version, description=description)
+        version = _version_of(client, task, run_id, model_uri)
+        reused = version is not None
+        if version is None:
+            with quiet.library_output():  # "Registered model ... already exists. Creating ..."
+                version = mlflow.register_model(model_uri, task, tags=tags)
+            client.update_model_version(task, version.version, description=description)
         client.set_registered_model_alias(task, CANDIDATE, version.version)
     except Exception as err:
         raise tracking.store_error(err, f"registering {task}") from err
@@ -92,6 +105,7 @@ def register(
             "run_id": run_id,
             "source": model_uri,
             "metrics": metrics,
+            "reused_existing_version": reused,
         },
     )
     return int(version.version)
