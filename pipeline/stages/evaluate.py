@@ -22,6 +22,17 @@ def run(task_name: str, config: Config) -> str:
     model = task.load_model(layout.model_path(task_name), layout.assets_dir(task_name))
     out_dir = layout.task_reports(task_name) / "evaluation"
     with tracking.resume_run(layout.run_file(task_name)):
+        # what decides the test figures, as tags: params of a finished run cannot change,
+        # and a re-evaluation with other settings must be able to say so
+        dumped = config.model_dump(mode="json", by_alias=True)
+        tracking.set_tags(
+            {
+                f"stage.evaluate.{key}": str(value)
+                for key, value in tracking.flatten(
+                    {"data": dumped["data"][task_name], "evaluate": dumped["evaluate"][task_name]}
+                ).items()
+            }
+        )
         metrics = task.evaluate(
             model,
             read_manifest(layout.valid_path(task_name)),
