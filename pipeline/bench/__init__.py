@@ -20,7 +20,7 @@ def run(names: list[str], quick: bool, out_dir: Path, seed: int = 42) -> list[Re
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         for name in names or list(CASES):
-            results.append(CASES[name](Setup(quick, Path(scratch) / name, seed)))
+            results.append(CASES[name](Setup(quick, Path(scratch) / name, seed, out_dir)))
     about = machine()
     write_json(
         out_dir / "bench.json",
@@ -54,4 +54,5 @@ def markdown(results: list[Result], about: dict[str, Any], quick: bool) -> str:
             f"| {r.name} | {_seconds(r.ours)} | {_seconds(r.baseline)} | {ratio} | {r.goal} "
             f"| {met} | {agree}: {r.agreement} | {'; '.join(r.notes)} |"
         )
-    return "\n".join(lines) + "\n"
+    details = [r.details for r in results if r.details]
+    return "\n".join([*lines, *("\n" + d for d in details)]) + "\n"

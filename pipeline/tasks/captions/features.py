@@ -23,7 +23,7 @@ from pipeline.core.io import write_json
 from pipeline.core.model_params import BackboneParams
 from pipeline.core.progress import track
 from pipeline.tasks.captions.params import CaptionsFeaturesParams
-from pipeline.tasks.captions.probe import plot_probe, probe, probe_words
+from pipeline.tasks.captions.probe import plot_probe, probe, probe_rows, probe_words
 
 if TYPE_CHECKING:
     import keras
@@ -98,7 +98,9 @@ def extract(
     total = -(-len(files) // params.batch_size)
     batches_of_parts = [
         {k: v.numpy() for k, v in every_part(batch, training=False).items()}
-        for batch in track(batches, "captions: image features", total=total)
+        for batch in track(
+            batches, "captions: image features", total=total, per_step=params.batch_size
+        )
     ]
     parts = {k: np.concatenate([b[k] for b in batches_of_parts]) for k in batches_of_parts[0]}
     features = np.concatenate([parts[k] for k in params.parts], axis=1).astype(np.float32)
@@ -109,8 +111,10 @@ def extract(
     )
     images[["image_id", "image", "split", "captions"]].to_parquet(out_dir / MANIFEST_FILE)
     extractor.save(out_dir / EXTRACTOR_FILE)
-    sets = {**parts, "both": np.concatenate(list(parts.values()), axis=1)}
-    probed = probe(images, sets, probe_words(images))
+    used = probe_rows(images)  # a bounded spread: memory stays flat as the images grow
+    sets = {name: values[used] for name, values in parts.items()}
+    sets["both"] = np.concatenate(list(sets.values()), axis=1)
+    probed = probe(images[used].reset_index(drop=True), sets, probe_words(images))
     probed["captioner_gets"] = list(params.parts)
     write_json(reports_dir / "probe.json", probed)
     plot_probe(probed, reports_dir / "probe.png")

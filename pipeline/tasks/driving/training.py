@@ -11,6 +11,7 @@ import pandas as pd
 from pipeline.core.errors import DatasetError
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.model_params import BackboneParams
+from pipeline.core.progress import epoch_progress
 from pipeline.core.tfdata import image_dataset
 from pipeline.tasks.driving.model import FRAME_SHAPE, build_model
 from pipeline.tasks.driving.params import DrivingTrainParams
@@ -54,6 +55,7 @@ def fit(
         for rows, shuffle in ((train, True), (val, False))
     )
     model, base = build_model(params, backbone)
+    epochs = params.fit.head_epochs + params.fit.finetune_epochs  # the most both phases run
     history = two_phase_fit(
         model,
         train_data,
@@ -63,7 +65,10 @@ def fit(
         metrics=["mae"],
         work_dir=work_dir,
         base=base,
-        callbacks=callbacks,
+        callbacks=[
+            *callbacks,
+            epoch_progress("driving", len(train), epochs),
+        ],
         jit_compile=jit_compile,
     )
     return model, history

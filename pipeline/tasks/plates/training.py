@@ -13,6 +13,7 @@ from pipeline.core.errors import DatasetError
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.io import write_json
 from pipeline.core.model_params import BackboneParams
+from pipeline.core.progress import epoch_progress
 from pipeline.core.tfdata import image_dataset
 from pipeline.tasks.plates import centernet
 from pipeline.tasks.plates.boxes import yolo_to_xyxy
@@ -88,7 +89,7 @@ def fit(
         metrics=[],
         work_dir=work_dir,
         base=base,
-        callbacks=callbacks,
+        callbacks=[*callbacks, epoch_progress("plates", len(splits["train"]), _epochs(params))],
         jit_compile=jit_compile,
     )
     write_json(
@@ -101,6 +102,11 @@ def fit(
         },
     )
     return model, history
+
+
+def _epochs(params: PlatesTrainParams) -> int:
+    """The most epochs both phases run (early stopping may end them sooner)."""
+    return params.fit.head_epochs + params.fit.finetune_epochs
 
 
 def detector_kind(assets_dir: Path) -> str:
