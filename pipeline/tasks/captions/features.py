@@ -96,14 +96,22 @@ def extract(
     files = [str(raw_dir / path) for path in images["image"]]
     batches = feature_batches(files, params.image_size, params.batch_size)
     total = -(-len(files) // params.batch_size)
-    batches_of_parts = [
-        {k: v.numpy() for k, v in every_part(batch, training=False).items()}
-        for batch in track(
-            batches, "captions: image features", total=total, per_step=params.batch_size
-        )
-    ]
-    parts = {k: np.concatenate([b[k] for b in batches_of_parts]) for k in batches_of_parts[0]}
-    features = np.concatenate([parts[k] for k in params.parts], axis=1).astype(np.float32)
+    # Only the captioner's parts are kept for every image; the probe's bounded spread of
+    # rows keeps every part. So memory stays flat however many images there are.
+    used = probe_rows(images)
+    chosen: list[np.ndarray] = []
+    probed_parts: dict[str, list[np.ndarray]] = {}
+    start = 0
+    for batch in track(
+        batches, "captions: image features", total=total, per_step=params.batch_size
+    ):
+        outputs = {k: v.numpy() for k, v in every_part(batch, training=False).items()}
+        rows = used[start : start + len(batch)]
+        start += len(batch)
+        chosen.append(np.concatenate([outputs[k] for k in params.parts], axis=1))
+        for name, values in outputs.items():
+            probed_parts.setdefault(name, []).append(values[rows])
+    features = np.concatenate(chosen).astype(np.float32)
     np.savez(
         out_dir / FEATURES_FILE,
         image_id=images["image_id"].to_numpy(dtype=str),
@@ -111,8 +119,7 @@ def extract(
     )
     images[["image_id", "image", "split", "captions"]].to_parquet(out_dir / MANIFEST_FILE)
     extractor.save(out_dir / EXTRACTOR_FILE)
-    used = probe_rows(images)  # a bounded spread: memory stays flat as the images grow
-    sets = {name: values[used] for name, values in parts.items()}
+    sets = {name: np.concatenate(values) for name, values in probed_parts.items()}
     sets["both"] = np.concatenate(list(sets.values()), axis=1)
     probed = probe(images[used].reset_index(drop=True), sets, probe_words(images))
     probed["captioner_gets"] = list(params.parts)
