@@ -121,7 +121,10 @@ def _plain(
 def epoch_progress(
     label: str, images: int, epochs: int, stream: TextIO | None = None
 ) -> keras.callbacks.Callback:
-    """A Keras callback printing, after each epoch, images/s and the time left.
+    """A Keras callback printing, after each epoch, the losses, images/s and the time left.
+
+    It replaces Keras' own epoch lines (fit with `verbose=0`), whose epoch counts are per
+    phase.
 
     `images` are the training images of one epoch (validation time counts in the rate:
     it is part of what an epoch costs); `epochs` the most the training may run, so the
@@ -144,8 +147,14 @@ def epoch_progress(
             self.seconds.append(seconds)
             per_epoch = sum(self.seconds[-3:]) / len(self.seconds[-3:])
             left = max(epochs - epoch - 1, 0)
+            losses = "".join(
+                f"{name} {(logs or {})[name]:.4g}, "
+                for name in ("loss", "val_loss")
+                if name in (logs or {})
+            )
             print(
-                f"{label}: epoch {epoch + 1}/{epochs}, {images:,} images in {duration(seconds)} "
+                f"{label}: epoch {epoch + 1}/{epochs}, {losses}"
+                f"{images:,} images in {duration(seconds)} "
                 f"({images / max(seconds, 1e-9):,.0f} images/s), "
                 f"at most {duration(left * per_epoch)} left",
                 file=stream or sys.stderr,

@@ -70,6 +70,7 @@ def fit(
             epoch_progress("driving", len(train), epochs),
         ],
         jit_compile=jit_compile,
+        verbose=0,  # epoch_progress says it, with true epoch numbers across both phases
     )
     return model, history
 

@@ -91,6 +91,7 @@ def fit(
         base=base,
         callbacks=[*callbacks, epoch_progress("plates", len(splits["train"]), _epochs(params))],
         jit_compile=jit_compile,
+        verbose=0,  # epoch_progress says it, with true epoch numbers across both phases
     )
     write_json(
         assets_dir / DETECTOR_FILE,
