@@ -56,3 +56,51 @@ def test_a_failed_training_leaves_no_pointer_to_its_run(store, tmp_path):
         raise RuntimeError("the loss became infinite")
     assert not run_file.exists()
     assert store.get_run(run.info.run_id).info.status == "FAILED"
+
+
+def _draws_inside_training(project, monkeypatch, store_uri):
+    """Run the real train stage with a stub fit that records the random draws it sees."""
+    import random
+
+    import keras
+    import numpy as np
+
+    from pipeline.config import load_config
+    from pipeline.stages import train
+    from pipeline.tasks import TASKS
+
+    seen = {}
+
+    def fit(*args, **kwargs):
+        seen["draws"] = (random.random(), float(np.random.rand()), float(keras.random.uniform(())))
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        return model, {"loss": [1.0], "val_loss": [1.0]}
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store_uri)
+    monkeypatch.setattr(TASKS["driving"], "fit", fit)
+    monkeypatch.setattr(TASKS["driving"], "log_model", lambda *a: "models:/stub")
+    train.run("driving", load_config(project / "params.yaml"))
+    return seen["draws"]
+
+
+def test_the_same_seed_gives_the_same_draws_whatever_the_tracking_store(tmp_path, monkeypatch):
+    """Stores differ in how much of Python's `random` creating a run consumes (the SQL
+    store names runs in-process, a server does it remotely): training must not care."""
+    import random
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).parents[2] / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    plain = _draws_inside_training(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'a.db'}")
+
+    create_run = mlflow.tracking.MlflowClient.create_run
+
+    def create_run_drawing_random(self, *args, **kwargs):
+        random.random(), random.random()  # what a store may do while creating the run
+        return create_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(mlflow.tracking.MlflowClient, "create_run", create_run_drawing_random)
+    drawing = _draws_inside_training(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'b.db'}")
+    assert plain == drawing
+    mlflow.set_tracking_uri(None)
