@@ -25,3 +25,18 @@ def file_name(recorded_path: str) -> str:
     """Last component of a path recorded on any OS (Windows backslashes or POSIX slashes)."""
     # PureWindowsPath splits on both "\\" and "/", so one call covers every recording OS.
     return PureWindowsPath(recorded_path.strip()).name
+
+
+def is_utf8(text: str) -> bool:
+    """Whether `text` (e.g. a file name read from disk) can be stored as UTF-8 text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """A name safe to store and print: a byte that is not UTF-8 shown as `\\xff`, the rest
+    unchanged (Linux hands such bytes to Python as surrogates, which Parquet refuses)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -15,7 +15,6 @@ validation report.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +24,13 @@ from typing import Any
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
-from pipeline.core.paths import UnsafePathError, relative_to_root, resolve_inside
+from pipeline.core.paths import (
+    UnsafePathError,
+    is_utf8,
+    printable,
+    relative_to_root,
+    resolve_inside,
+)
 from pipeline.tasks.captions.params import CaptionsIngestParams
 
 TOKEN_FILE = "Flickr8k.token.txt"
@@ -213,10 +218,8 @@ def _files_on_disk(images_dir: Path) -> tuple[set[str], list[dict[str, Any]]]:
     for path in images_dir.iterdir():
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             continue
-        try:
-            path.name.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = os.fsencode(path.name).decode("utf-8", "backslashreplace")
+        if not is_utf8(path.name):
+            shown = printable(path.name)
             detail = f"{images_dir.name}/{shown}"
             bad_rows.append(_row(shown, None, None, "file name not UTF-8", detail, []))
             continue

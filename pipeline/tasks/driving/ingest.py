@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
-from pipeline.core.paths import UnsafePathError, resolve_inside
+from pipeline.core.paths import UnsafePathError, printable, resolve_inside
 from pipeline.tasks.driving.issues import Problems
 from pipeline.tasks.driving.logs import CAMERAS, LOG_COLUMNS, MEASUREMENTS, parse_log
 from pipeline.tasks.driving.params import DrivingIngestParams
@@ -41,11 +41,6 @@ COLUMNS = (
     "issue",
     "issue_detail",
 )
-
-
-def printable(path: str) -> str:
-    """`path` as UTF-8 text: a byte of a non-UTF-8 file name shown as `\\xff`."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def find_logs(raw_dir: Path, pattern: str) -> list[Path]:

@@ -21,11 +21,12 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.core.paths import printable
 from pipeline.core.splits import assign_splits
 from pipeline.tasks.plates.formats.greenparking import GreenParking
 from pipeline.tasks.plates.formats.labelimg import CLASSES_FILE, LabelImg
 from pipeline.tasks.plates.formats.rows import COLUMNS, issue, new_row
-from pipeline.tasks.plates.formats.tree import Tree, escape, relative, scan
+from pipeline.tasks.plates.formats.tree import Tree, relative, scan
 from pipeline.tasks.plates.formats.ultralytics import Ultralytics
 from pipeline.tasks.plates.formats.yolo import (
     LabelError,
@@ -58,7 +59,7 @@ class _YoloReader:
         if row["issue"]:
             return row
         if label is None:
-            where = escape(relative(self.root, found.label))
+            where = printable(relative(self.root, found.label))
             return row | issue("unlabelled: no .txt label", f"{row['image']} (no {where})")
         names = found.names if found.names is not None else self.default_names
         return row | label_columns(self.root, label, names)
@@ -78,7 +79,7 @@ class _YoloReader:
         classes_file = found.classes_file
         return row | {
             "source_split": found.source_split,
-            "classes_file": classes_file and escape(relative(self.root, classes_file)),
+            "classes_file": classes_file and printable(relative(self.root, classes_file)),
         }
 
 
@@ -104,7 +105,10 @@ def _rows(tree: Tree, params: PlatesIngestParams) -> list[dict[str, Any]]:
             continue
         row = yolo.image_row(image)
         if image.parent in greenparking.folders and row["issue"] == "unlabelled: no .txt label":
-            row |= {"layout": "greenparking", "folder": escape(relative(tree.root, image.parent))}
+            row |= {
+                "layout": "greenparking",
+                "folder": printable(relative(tree.root, image.parent)),
+            }
             row |= issue("unlabelled: not in location.txt", row["image"])
         rows.append(row)
     shared = {label for label, count in yolo.used_labels.items() if count > 1}
@@ -117,7 +121,7 @@ def _rows(tree: Tree, params: PlatesIngestParams) -> list[dict[str, Any]]:
             rows.append(yolo.orphan_row(text))
     for link in tree.outside_links:
         row = new_row(tree.root, "labelimg", link.parent, None, None, named=link)
-        rows.append(row | issue("path outside dataset root", escape(relative(tree.root, link))))
+        rows.append(row | issue("path outside dataset root", printable(relative(tree.root, link))))
     return rows
 
 

@@ -15,15 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pipeline.core.paths import is_utf8, printable
 from pipeline.tasks.plates.formats.rows import issue, name_classes, new_row
-from pipeline.tasks.plates.formats.tree import (
-    IMAGE_SUFFIXES,
-    Tree,
-    escape,
-    is_inside,
-    is_utf8,
-    relative,
-)
+from pipeline.tasks.plates.formats.tree import IMAGE_SUFFIXES, Tree, is_inside, relative
 
 LAYOUT = "greenparking"
 ABSOLUTE = re.compile(r"^(/|[A-Za-z]:)")  # a path from the annotating machine
@@ -130,7 +124,7 @@ class GreenParking:
         return rows
 
     def _where(self, entry: Entry) -> str:
-        return f"{escape(relative(self.root, entry.source))} line {entry.line}"
+        return f"{printable(relative(self.root, entry.source))} line {entry.line}"
 
     def _find(self, entry: Entry) -> Path:
         """The named image: beside the list, else the one image of that name below it."""
@@ -143,7 +137,7 @@ class GreenParking:
 
     def _missing_row(self, path: Path, named: list[Entry]) -> dict[str, Any]:
         row = new_row(self.root, LAYOUT, path.parent, None, named[0].source, named=path)
-        detail = "; ".join(f"{self._where(e)}: {escape(e.name)}" for e in named)
+        detail = "; ".join(f"{self._where(e)}: {printable(e.name)}" for e in named)
         if row["issue"]:
             return row
         if not is_inside(self.root, path):
@@ -158,7 +152,7 @@ class GreenParking:
         chosen, others = ordered[0], ordered[1:]
         row = new_row(self.root, LAYOUT, path.parent, path, chosen.source)
         row["duplicate_labels"] = [self._where(e) for e in others]
-        broken = [f"{escape(relative(self.root, e.source))} {e.error}" for e in named if e.error]
+        broken = [f"{printable(relative(self.root, e.source))} {e.error}" for e in named if e.error]
         if row["issue"]:
             return row
         if broken:
@@ -168,7 +162,7 @@ class GreenParking:
         try:
             width, height = image_size(path)
         except Exception as err:  # Pillow raises many types on bad files
-            return row | issue("unreadable image", f"{row['image']}: {escape(str(err))}")
+            return row | issue("unreadable image", f"{row['image']}: {printable(str(err))}")
         ids = [0] * len(chosen.boxes)
         return row | {
             "boxes": _to_yolo(chosen.boxes, width, height),

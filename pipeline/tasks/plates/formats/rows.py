@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.paths import UnsafePathError, resolve_inside
-from pipeline.tasks.plates.formats.tree import escape, is_utf8, relative
+from pipeline.core.paths import UnsafePathError, is_utf8, printable, resolve_inside
+from pipeline.tasks.plates.formats.tree import relative
 
 COLUMNS = [
     "stem",  # image path relative to the root, without suffix (label path for orphans)
@@ -54,10 +54,10 @@ def new_row(
     assert key is not None
     stem = relative(root, key)
     row: dict[str, Any] = dict.fromkeys(COLUMNS) | {
-        "stem": escape(stem[: len(stem) - len(key.suffix)]),
+        "stem": printable(stem[: len(stem) - len(key.suffix)]),
         "layout": layout,
-        "folder": escape(relative(root, folder)),
-        "photo": escape(photo_of(key.stem)),
+        "folder": printable(relative(root, folder)),
+        "photo": printable(photo_of(key.stem)),
         "class_ids": [],
         "class_names": [],
         "boxes": [],
@@ -71,9 +71,9 @@ def new_row(
         try:
             resolve_inside(root, name)
         except UnsafePathError as err:
-            return row | issue("path outside dataset root", escape(str(err)), image=None)
+            return row | issue("path outside dataset root", printable(str(err)), image=None)
         if not is_utf8(name):
-            return row | issue("file name is not valid UTF-8", escape(name))
+            return row | issue("file name is not valid UTF-8", printable(name))
         row[column] = name
     return row
 

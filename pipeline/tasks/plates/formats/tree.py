@@ -60,16 +60,3 @@ def is_inside(root: Path, path: Path) -> bool:
     except UnsafePathError:
         return False
     return True
-
-
-def is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def escape(text: str) -> str:
-    """A name safe to store and print: undecodable bytes as `\\xff`, the rest unchanged."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -6,8 +6,9 @@ import math
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pipeline.core.paths import printable
 from pipeline.tasks.plates.formats.rows import issue, name_classes
-from pipeline.tasks.plates.formats.tree import escape, is_inside, relative
+from pipeline.tasks.plates.formats.tree import is_inside, relative
 
 
 class LabelError(ValueError):
@@ -79,11 +80,11 @@ def parse_label(text: str) -> YoloLabel:
 
 def label_columns(root: Path, label: Path, names: list[str]) -> dict[str, Any]:
     """Row columns read from one label file: boxes and classes, or a malformed-file issue."""
-    shown = escape(relative(root, label))
+    shown = printable(relative(root, label))
     try:
         parsed = parse_label(label.read_bytes().decode("utf-8"))
     except (LabelError, UnicodeDecodeError) as err:
-        return issue("malformed label file", f"{shown}: {escape(str(err))}")
+        return issue("malformed label file", f"{shown}: {printable(str(err))}")
     except OSError as err:
         return issue("unreadable label file", f"{shown}: {err.strerror}")
     return {
