@@ -27,3 +27,25 @@ def realdata_dir(name: str) -> Path:
 
     default = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
     return Path(os.environ.get("REALDATA_DIR") or default) / name
+
+
+def ingest_and_validate(task_name: str, root: Path, docs_dir: Path, seed: int = 0):
+    """(manifest, ValidationResult) of `root` with the task's default params, as the
+    ingest and validate stages would produce them."""
+    from pipeline.config import ValidateShared
+    from pipeline.core.validation import validate_manifest
+    from pipeline.tasks import TASKS
+
+    task = TASKS[task_name]
+    manifest = task.read_raw(root, task.params["ingest"](), seed)
+    shared = ValidateShared()
+    result = validate_manifest(
+        manifest,
+        task,
+        task.params["validate"](),
+        raw_dir=root,
+        docs_dir=docs_dir,
+        max_rejected_fraction=shared.max_rejected_fraction,
+        workers=shared.workers,
+    )
+    return manifest, result

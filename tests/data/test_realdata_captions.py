@@ -11,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.validation import validate_manifest
-from pipeline.tasks import TASKS
 from pipeline.tasks.captions.ingest import read_raw, read_tokens
 from pipeline.tasks.captions.params import (
     CaptionsIngestParams,
-    CaptionsValidateParams,
     TextParams,
 )
 from pipeline.tasks.captions.text import END, START, Tokenizer
-from tests.conftest import realdata_dir
+from tests.conftest import ingest_and_validate, realdata_dir
 
 REAL = realdata_dir("flickr8k")
 
@@ -69,17 +66,7 @@ def _folder(tmp_path: Path, name: str, variants: dict[str, str], photos: list[Pa
 
 
 def _ingest_and_validate(root: Path, docs: Path):
-    manifest = read_raw(root, CaptionsIngestParams(), seed=0)
-    result = validate_manifest(
-        manifest,
-        TASKS["captions"],
-        CaptionsValidateParams(),
-        raw_dir=root,
-        docs_dir=docs,
-        max_rejected_fraction=0.05,
-        workers=2,
-    )
-    return result.report
+    return ingest_and_validate("captions", root, docs)[1].report
 
 
 REAL_PHOTOS = sorted((REAL / "Flicker8k_Dataset").glob("*.jpg"))

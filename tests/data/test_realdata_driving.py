@@ -10,12 +10,8 @@ copies go to the "duplicate" split, which no model reads: the counts below are e
 
 import pytest
 
-from pipeline.config import ValidateShared
-from pipeline.core.validation import ValidationResult, validate_manifest
-from pipeline.tasks import TASKS
-from pipeline.tasks.driving.ingest import read_raw
-from pipeline.tasks.driving.params import DrivingIngestParams, DrivingValidateParams
-from tests.conftest import realdata_dir
+from pipeline.core.validation import ValidationResult
+from tests.conftest import ingest_and_validate, realdata_dir
 
 REAL = realdata_dir("driving")
 WA = "WyckliffeAluga__sdc-training-datasets"
@@ -38,18 +34,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module", params=list(EXPECTED), ids=lambda p: p or "all three")
 def validated(request, tmp_path_factory) -> tuple[str, ValidationResult]:
-    root = REAL / request.param
-    manifest = read_raw(root, DrivingIngestParams(), seed=42)
-    shared = ValidateShared()
-    result = validate_manifest(
-        manifest,
-        TASKS["driving"],
-        DrivingValidateParams(),
-        raw_dir=root,
-        docs_dir=tmp_path_factory.mktemp("docs"),
-        max_rejected_fraction=shared.max_rejected_fraction,
-        workers=shared.workers,
-    )
+    docs = tmp_path_factory.mktemp("docs")
+    _, result = ingest_and_validate("driving", REAL / request.param, docs, seed=42)
     return request.param, result
 
 

@@ -12,12 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.config import ValidateShared
-from pipeline.core.validation import ValidationResult, validate_manifest
-from pipeline.tasks import TASKS
+from pipeline.core.validation import ValidationResult
 from pipeline.tasks.plates.ingest import read_raw
-from pipeline.tasks.plates.params import PlatesIngestParams, PlatesValidateParams
-from tests.conftest import realdata_dir
+from pipeline.tasks.plates.params import PlatesIngestParams
+from tests.conftest import ingest_and_validate, realdata_dir
 
 REAL = realdata_dir("plates")
 VN = "chutoanduc2601__NhanDienBienSo_ML"
@@ -75,17 +73,7 @@ EXPECTED = {
 
 
 def _ingest_and_validate(root: Path, tmp_path: Path) -> tuple[pd.DataFrame, ValidationResult]:
-    manifest = read_raw(root, PlatesIngestParams(), seed=0)
-    result = validate_manifest(
-        manifest,
-        TASKS["plates"],
-        PlatesValidateParams(),
-        raw_dir=root,
-        docs_dir=tmp_path / "docs",
-        max_rejected_fraction=ValidateShared().max_rejected_fraction,
-        workers=2,
-    )
-    return manifest, result
+    return ingest_and_validate("plates", root, tmp_path / "docs")
 
 
 def _assert_folder(report: dict, folder: str, expected: dict) -> None:
