@@ -49,3 +49,18 @@ def ingest_and_validate(task_name: str, root: Path, docs_dir: Path, seed: int = 
         workers=shared.workers,
     )
     return manifest, result
+
+
+@pytest.fixture
+def embedded_store(tmp_path, monkeypatch):
+    """A project in tmp_path with its own embedded MLflow store (`mlflow.db`), configured."""
+    import mlflow
+
+    from pipeline.core import tracking
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    tracking.configure_tracking()
+    yield tmp_path
+    mlflow.set_tracking_uri(None)

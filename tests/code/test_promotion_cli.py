@@ -6,20 +6,14 @@ from typer.testing import CliRunner
 mlflow = pytest.importorskip("mlflow")
 
 from pipeline.cli import app  # noqa: E402
-from pipeline.core import tracking  # noqa: E402
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def driving(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
-    tracking.configure_tracking()
+def driving(embedded_store):
     mlflow.MlflowClient().create_registered_model("driving")
-    yield mlflow.MlflowClient()
-    mlflow.set_tracking_uri(None)
+    return mlflow.MlflowClient()
 
 
 def _candidate(client, mse: str) -> None:

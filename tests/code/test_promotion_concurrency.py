@@ -37,12 +37,8 @@ PROMOTE_SLOWLY = textwrap.dedent(
 
 
 @pytest.fixture
-def store_dir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
-    yield tmp_path
-    mlflow.set_tracking_uri(None)
+def store_dir(embedded_store):
+    return embedded_store
 
 
 def _version(mse):

@@ -17,13 +17,8 @@ KIND = "mlflow.experimentKind"
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
-    tracking.configure_tracking()
-    yield tmp_path
-    mlflow.set_tracking_uri(None)
+def project(embedded_store):
+    return embedded_store
 
 
 def _train_run(project: Path, task: str = "driving") -> str:
