@@ -3,11 +3,7 @@
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -16,48 +12,21 @@ mlflow = pytest.importorskip("mlflow")
 from pipeline.core import registry, tracking  # noqa: E402
 from pipeline.core.registry import history  # noqa: E402
 from pipeline.tasks.base import PrimaryMetric  # noqa: E402
+from tests.servers import mlflow_server  # noqa: E402
 
 MSE = PrimaryMetric("test_mse", greater_is_better=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path, monkeypatch):
-    port = _free_port()
-    mlflow_cli = os.path.join(os.path.dirname(sys.executable), "mlflow")
-    command = [mlflow_cli, "server", "--backend-store-uri", f"sqlite:///{tmp_path / 's.db'}"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    process = subprocess.Popen(
-        command,
-        env=os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, stopped as one
-    )
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{uri}/health", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                os.killpg(process.pid, signal.SIGKILL)
-                pytest.fail("mlflow server did not start")
-            time.sleep(0.5)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    yield process, uri
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    mlflow.set_tracking_uri(None)
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    with mlflow_server(f"sqlite:///{tmp_path / 's.db'}", artifacts) as (uri, process):
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        yield process, uri
+        mlflow.set_tracking_uri(None)
 
 
 def test_the_gate_over_http(server):

@@ -14,13 +14,8 @@ import json
 import os
 import pwd
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,16 +30,11 @@ from pipeline.cli import app  # noqa: E402
 from pipeline.core import layout, tracking  # noqa: E402
 from pipeline.core.io import write_json  # noqa: E402
 from pipeline.tasks import TASKS  # noqa: E402
+from tests.servers import free_port, mlflow_server  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _postgres_bin() -> Path | None:
@@ -99,7 +89,7 @@ def _postgres() -> Iterator[str]:
     as_owner = {} if owner is None else {"user": owner.pw_uid, "group": owner.pw_gid}
     if owner is not None:
         os.chown(home, owner.pw_uid, owner.pw_gid)
-    data, port = home / "data", _free_port()
+    data, port = home / "data", free_port()
 
     def pg(*args: str) -> None:
         command = [str(bin_dir / args[0]), *args[1:]]
@@ -119,45 +109,6 @@ def _postgres() -> Iterator[str]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@contextmanager
-def _mlflow_server(store_uri: str, artifacts: Path) -> Iterator[str]:
-    """`mlflow server` as `make server` starts it, on a free port; stopped by process group
-    (it starts worker processes)."""
-    port = _free_port()
-    command = [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server"]
-    command += ["--serve-artifacts", "--artifacts-destination", str(artifacts)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    env = os.environ | {
-        "MLFLOW_BACKEND_STORE_URI": store_uri,
-        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-    }
-    log = artifacts.parent / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # a new PostgreSQL database is migrated first
-        while True:
-            try:
-                urllib.request.urlopen(f"{uri}/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"mlflow server did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.5)
-        yield uri
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 @pytest.fixture
 def team_server(tmp_path, monkeypatch):
     """(backend, server URI, the server's artifact folder); the cwd is a fresh project."""
@@ -166,7 +117,7 @@ def team_server(tmp_path, monkeypatch):
     artifacts.mkdir(parents=True)
     with (
         _postgres() if backend == "postgresql" else _sqlite(tmp_path) as store,
-        _mlflow_server(store, artifacts) as uri,
+        mlflow_server(store, artifacts) as (uri, _),
     ):
         project = tmp_path / "project"
         project.mkdir()
