@@ -66,13 +66,13 @@ def prepare(work_dir: Path, key: dict[str, str]) -> str:
                 return "resuming from the checkpoints of an interrupted run of the same training"
             return ""
         shutil.rmtree(work_dir)
-        work_dir.mkdir(parents=True)
-        stamp.write_text(json.dumps(key, indent=2, sort_keys=True))
         changed = sorted(k for k in key if previous is None or previous.get(k) != key[k])
-        return (
+        note = (
             "checkpoints of another training found and discarded "
             f"({', '.join(changed)} changed): starting afresh"
         )
+    else:
+        note = ""
     work_dir.mkdir(parents=True)
     stamp.write_text(json.dumps(key, indent=2, sort_keys=True))
-    return ""
+    return note

@@ -17,6 +17,9 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.core.progress import track
 
+#: pixels decoded at most when a task sets no size limits (a 10,000 x 10,000 image)
+DEFAULT_MAX_PIXELS = 100_000_000
+
 
 @dataclass(frozen=True)
 class ImageInfo:
@@ -55,7 +58,10 @@ def inspect_image(path: Path, max_pixels: int) -> ImageInfo:
 
 
 def inspect_images(
-    root: Path, relative_paths: Iterable[str], workers: int, max_pixels: int = 100_000_000
+    root: Path,
+    relative_paths: Iterable[str],
+    workers: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> dict[str, ImageInfo]:
     """Inspect each distinct path under `root` on a thread pool (OpenCV releases the GIL)."""
     unique = sorted(set(relative_paths))

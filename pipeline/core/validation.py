@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.core.expectations import run_suite
-from pipeline.core.images import inspect_images
+from pipeline.core.images import DEFAULT_MAX_PIXELS, inspect_images
 from pipeline.core.splits import SPLITS
 from pipeline.tasks.base import Task
 
@@ -47,7 +47,7 @@ def add_image_checks(
     raw_dir: Path,
     columns: tuple[str, ...],
     workers: int,
-    max_pixels: int = 100_000_000,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> pd.DataFrame:
     """Add `check_<column>_{decodes,width,height,channels,oversized}` for each image column."""
     paths = [p for column in columns for p in manifest[column].dropna()]
@@ -150,7 +150,7 @@ def validate_manifest(
     """Check every row and file of `manifest`; split it into valid and rejected rows."""
     manifest = manifest.reset_index(drop=True)
     width, height = getattr(params, "max_width", None), getattr(params, "max_height", None)
-    max_pixels = width * height if width and height else 100_000_000
+    max_pixels = width * height if width and height else DEFAULT_MAX_PIXELS
     checked = add_image_checks(manifest, raw_dir, task.image_columns, workers, max_pixels)
     checked = add_split_leakage_check(task.label_checks(checked, params), task.group_column)
     expectations = common_expectations(task, params) + task.expectations(params)

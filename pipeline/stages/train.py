@@ -68,8 +68,8 @@ def run(task_name: str, config: Config) -> str:
                 jit_compile=config.train.jit_compile,
             )
             write_json(assets / "card.json", _card(task_name, model))
-        backbone = weights_used()
-        tracking.set_tags({"backbone_weights": backbone, "weights_sha256": _weights_digest(model)})
+        backbone, digest = weights_used(), _weights_digest(model)
+        tracking.set_tags({"backbone_weights": backbone, "weights_sha256": digest})
         with atomic_file(layout.model_path(task_name)) as tmp:
             model.save(tmp)
             normalise_keras_archive(tmp)
@@ -82,7 +82,7 @@ def run(task_name: str, config: Config) -> str:
         tracking.record_model(
             layout.run_file(task_name),
             model_uri,
-            weights_sha256=_weights_digest(model),
+            weights_sha256=digest,
             backbone_weights=backbone,
         )
     epochs = len(history.get("loss", []))
