@@ -78,6 +78,25 @@ def store_error(err: BaseException, doing: str, uri: str | None = None) -> Pipel
     )
 
 
+NOT_FOUND_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST"}
+
+
+def is_not_found(err: BaseException) -> bool:
+    """True only for the store's own answer that an alias, model or version does not exist.
+
+    MLflow 3.17 raises `MlflowException` (a `RestException` over HTTP) with
+    INVALID_PARAMETER_VALUE for a missing alias and RESOURCE_DOES_NOT_EXIST for a missing
+    model or version; transport failures come as INTERNAL_ERROR.
+    """
+    from mlflow.exceptions import MlflowException
+
+    return (
+        isinstance(err, MlflowException)
+        and err.error_code in NOT_FOUND_CODES
+        and "not found" in str(err).lower()
+    )
+
+
 def _short(err: BaseException) -> str:
     """The telling part of an MLflow/requests message (`[Errno 111] Connection refused`)."""
     text = " ".join(str(err).split())
@@ -229,9 +248,15 @@ def start_run(task: str, params: dict[str, Any], run_file: Path) -> Iterator[Any
     import mlflow
 
     configure_tracking()
-    experiment_id = _experiment_id(task)
-    close_abandoned_runs(experiment_id)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name(task)) as run:
+    try:
+        experiment_id = _experiment_id(task)
+        close_abandoned_runs(experiment_id)
+        active = mlflow.start_run(experiment_id=experiment_id, run_name=run_name(task))
+    except PipelineError:
+        raise
+    except Exception as err:  # the store failed: one line naming it, not a traceback
+        raise store_error(err, f"starting a {task} run") from err
+    with active as run:
         mlflow.log_params({k: str(v)[:MAX_PARAM_LENGTH] for k, v in flatten(params).items()})
         mlflow.set_tags(
             lineage_tags(task) | {"host": socket.gethostname(), "pid": str(os.getpid())}
@@ -257,7 +282,6 @@ def start_run(task: str, params: dict[str, Any], run_file: Path) -> Iterator[Any
 def resume_run(run_file: Path) -> Iterator[Any]:
     """Reopen the run recorded in run_file (evaluate logs into the training's run)."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     configure_tracking()
     if not run_file.is_file():
@@ -265,12 +289,15 @@ def resume_run(run_file: Path) -> Iterator[Any]:
     run_id = json.loads(run_file.read_text())["run_id"]
     try:
         mlflow.MlflowClient().get_run(run_id)
-    except MlflowException as err:
+        active = mlflow.start_run(run_id=run_id)
+    except Exception as err:
+        if not is_not_found(err):  # a store that failed must not read as a missing run
+            raise store_error(err, f"reopening run {run_id}") from err
         raise PipelineError(
             f"MLflow run {run_id} from {run_file} is not in {mlflow.get_tracking_uri()}: "
             "rerun the train stage"
         ) from err
-    with mlflow.start_run(run_id=run_id) as run:
+    with active as run:
         yield run
 
 

@@ -14,7 +14,7 @@ mlflow = pytest.importorskip("mlflow")
 from mlflow.exceptions import MlflowException, RestException  # noqa: E402
 
 from pipeline.core import registry, tracking  # noqa: E402
-from pipeline.core.registry import history, store  # noqa: E402
+from pipeline.core.registry import history  # noqa: E402
 from pipeline.tasks.base import PrimaryMetric  # noqa: E402
 
 MSE = PrimaryMetric("test_mse", greater_is_better=False)
@@ -329,7 +329,7 @@ def test_listing_fails_closed_on_a_store_error(store_dir, monkeypatch):
     ],
 )
 def test_only_a_definite_not_found_means_absent(error, absent):
-    assert store.is_not_found(error) is absent
+    assert tracking.is_not_found(error) is absent
 
 
 def test_the_same_logged_model_is_not_registered_twice(store_dir):

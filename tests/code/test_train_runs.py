@@ -104,3 +104,38 @@ def test_the_same_seed_gives_the_same_draws_whatever_the_tracking_store(tmp_path
     drawing = _draws_inside_training(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'b.db'}")
     assert plain == drawing
     mlflow.set_tracking_uri(None)
+
+
+def test_a_store_failure_when_reopening_a_run_is_not_read_as_a_missing_run(
+    store, tmp_path, monkeypatch
+):
+    from mlflow.exceptions import MlflowException
+
+    from pipeline.core.errors import PipelineError
+
+    with tracking.start_run("driving", {}, tmp_path / "run.json"):
+        pass
+
+    def failing(self, run_id):
+        raise MlflowException("503 Service Unavailable", error_code="TEMPORARILY_UNAVAILABLE")
+
+    monkeypatch.setattr(mlflow.MlflowClient, "get_run", failing)
+    with pytest.raises(PipelineError) as err, tracking.resume_run(tmp_path / "run.json"):
+        pass
+    assert "failed while reopening run" in str(err.value)
+    assert "rerun the train stage" not in str(err.value)
+
+
+def test_a_store_failure_when_starting_a_run_is_one_line(store, tmp_path, monkeypatch):
+    from mlflow.exceptions import MlflowException
+
+    from pipeline.core.errors import PipelineError
+
+    def failing(*args, **kwargs):
+        raise MlflowException("connection reset", error_code="INTERNAL_ERROR")
+
+    monkeypatch.setattr(mlflow, "start_run", failing)
+    starting = tracking.start_run("driving", {}, tmp_path / "run.json")
+    with pytest.raises(PipelineError, match="failed while starting a driving run"), starting:
+        pass
+    assert not (tmp_path / "run.json").exists()

@@ -83,7 +83,7 @@ def register(
         try:
             client.get_registered_model(task)
         except Exception as err:
-            if not store.is_not_found(err):
+            if not tracking.is_not_found(err):
                 raise
             client.create_registered_model(task, description=f"{task} models of the pipeline")
         version = _version_of(client, task, run_id, model_uri)
@@ -119,7 +119,7 @@ def _version(client: Any, task: str, version: int | None, alias: str) -> Any:
         return client.get_model_version(task, str(version))
     except Exception as err:
         wanted = f"version {version}" if version is not None else f"alias @{alias}"
-        if store.is_not_found(err):
+        if tracking.is_not_found(err):
             raise PipelineError(
                 f"no {wanted} of registered model {task!r}: run `dvc repro register@{task}` first"
             ) from err
@@ -131,7 +131,7 @@ def _champion(client: Any, task: str) -> Any | None:
     try:
         return client.get_model_version_by_alias(task, CHAMPION)
     except Exception as err:
-        if store.is_not_found(err):
+        if tracking.is_not_found(err):
             return None
         raise tracking.store_error(err, f"looking up @{CHAMPION} of {task!r}") from err
 
@@ -185,7 +185,7 @@ def _model_tags(client: Any, task: str) -> dict[str, str]:
     try:
         return dict(client.get_registered_model(task).tags)
     except Exception as err:
-        if store.is_not_found(err):
+        if tracking.is_not_found(err):
             raise PipelineError(f"no registered model {task!r} yet: run `dvc repro`") from err
         raise tracking.store_error(err, f"reading {task!r}'s promotion history") from err
 
@@ -234,7 +234,7 @@ def list_versions(task: str) -> list[dict[str, Any]]:
     try:
         model = client.get_registered_model(task)
     except Exception as err:
-        if store.is_not_found(err):
+        if tracking.is_not_found(err):
             raise PipelineError(f"no registered model {task!r} yet: run `dvc repro`") from err
         raise tracking.store_error(err, f"reading registered model {task!r}") from err
     try:

@@ -19,24 +19,7 @@ from pathlib import Path
 from pipeline.core import tracking
 from pipeline.core.errors import PipelineError
 
-NOT_FOUND_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST"}
 LOCK_TIMEOUT_S = 60.0
-
-
-def is_not_found(err: BaseException) -> bool:
-    """True only for the store's own answer that an alias, model or version does not exist.
-
-    MLflow 3.17 raises `MlflowException` (a `RestException` over HTTP) with
-    INVALID_PARAMETER_VALUE for a missing alias and RESOURCE_DOES_NOT_EXIST for a missing
-    model or version; transport failures come as INTERNAL_ERROR.
-    """
-    from mlflow.exceptions import MlflowException
-
-    return (
-        isinstance(err, MlflowException)
-        and err.error_code in NOT_FOUND_CODES
-        and "not found" in str(err).lower()
-    )
 
 
 def lock_path(uri: str) -> Path:
