@@ -296,7 +296,7 @@ def driving_infer(setup: Setup) -> Result:
 
 # ---- ingest --------------------------------------------------------------------------------
 _INGEST_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from pipeline.tasks.driving.ingest import read_raw
 from pipeline.tasks.driving.params import DrivingIngestParams
@@ -305,7 +305,13 @@ manifest = read_raw(Path(sys.argv[1]), DrivingIngestParams(), 42)
 seconds = time.perf_counter() - start
 print(json.dumps({
     "seconds": seconds,
-    "peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    # VmHWM: this process's own peak; ru_maxrss would also count the parent's memory,
+    # which Linux carries over into a child's figure at exec
+    "peak_bytes": next(
+        int(line.split()[1]) * 1024
+        for line in open("/proc/self/status")
+        if line.startswith("VmHWM:")
+    ),
     "rows": len(manifest),
     "issues": manifest["issue"].value_counts().to_dict(),
     "splits": manifest["split"].value_counts().to_dict(),

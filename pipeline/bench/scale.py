@@ -1,8 +1,9 @@
 """`pipeline bench scale`: each task's stages at 1x, 3x and 10x the sample, cost by size.
 
 Every stage runs as `pipeline <stage> <task> --params ...` in a process of its own in a
-scratch project, so its wall time and peak memory (the child's own `ru_maxrss`, from
-`os.wait4`) are its alone, imports included, as a user running `dvc repro` pays them.
+scratch project, so its wall time and peak memory (the child's own high-water mark,
+VmHWM, which it reports as it exits) are its alone, imports included, as a user running
+`dvc repro` pays them.
 Epochs are fixed and early stopping is off (patience above the epochs), so the training
 time compares the same work at every size; `backbone.weights: none` needs no network and
 no `pretrain`. The growth of a stage from the smallest to the largest size is reported as
@@ -40,7 +41,23 @@ TIME_EXPONENT_GOAL = 1.1  # time may grow at most about linearly with the data
 MEMORY_RATIO_GOAL = 1.25  # peak memory at the largest size within 25% of the smallest's ...
 MEMORY_SLACK_MB = 100  # ... or within 100 MB of it (a small process may grow 25% by little)
 
-_CHILD = "import sys; from pipeline.cli import app; sys.argv[0] = 'pipeline'; app()"
+# The stage reports its own peak (VmHWM) when it exits: `ru_maxrss` from `wait4` would also
+# count this parent's memory, which Linux carries over into a child's figure at exec.
+_CHILD = """
+import atexit, sys
+from pathlib import Path
+peak_file = Path(sys.argv.pop(1))
+
+def report_peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            peak_file.write_text(line.split()[1])
+
+atexit.register(report_peak)
+from pipeline.cli import app
+sys.argv[0] = "pipeline"
+app()
+"""
 
 
 @dataclass
@@ -92,17 +109,26 @@ def run_stage(folder: Path, task: str, stage: str, params_file: Path) -> tuple[f
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with log.open("w") as out:
+        peak_file = log.with_suffix(".peak_kb")
         child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, stage, task, "--params", str(params_file)],
+            [
+                sys.executable,
+                "-c",
+                _CHILD,
+                str(peak_file),
+                stage,
+                task,
+                "--params",
+                str(params_file),
+            ],
             cwd=folder,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not all children's
-        child.returncode = os.waitstatus_to_exitcode(status)
+        child.wait()
     seconds = time.perf_counter() - start
-    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    peak_mb = int(peak_file.read_text()) / 1024 if peak_file.is_file() else float("nan")
     return seconds, peak_mb, "" if child.returncode == 0 else _tail(log)
 
 
