@@ -7,7 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pipeline.bench.cases import CASES, Result, Setup
+from pipeline.bench.case import Result, Setup, run_case
+from pipeline.bench.cases import CASES
 from pipeline.bench.timing import machine
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import atomic_file, write_json
@@ -20,7 +21,8 @@ def run(names: list[str], quick: bool, out_dir: Path, seed: int = 42) -> list[Re
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         for name in names or list(CASES):
-            results.append(CASES[name](Setup(quick, Path(scratch) / name, seed, out_dir)))
+            setup = Setup(quick, Path(scratch) / name, seed, out_dir)
+            results.append(run_case(CASES[name], setup))
     about = machine()
     write_json(
         out_dir / "bench.json",
@@ -50,9 +52,10 @@ def markdown(results: list[Result], about: dict[str, Any], quick: bool) -> str:
         ratio = "-" if r.ratio is None else f"{r.ratio:.1f}"
         met = {True: "yes", False: "**no**", None: "-"}[r.met]
         agree = {True: "yes", False: "**no**", None: "-"}[r.agree]
+        notes = [*map(str, r.figures), *r.notes]
         lines.append(
             f"| {r.name} | {_seconds(r.ours)} | {_seconds(r.baseline)} | {ratio} | {r.goal} "
-            f"| {met} | {agree}: {r.agreement} | {'; '.join(r.notes)} |"
+            f"| {met} | {agree}: {r.agreement} | {'; '.join(notes)} |"
         )
     details = [r.details for r in results if r.details]
     return "\n".join([*lines, *("\n" + d for d in details)]) + "\n"

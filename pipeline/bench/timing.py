@@ -1,32 +1,10 @@
-"""Timing with a warm-up and the median of repeats, and a description of the machine."""
+"""A description of the machine the benchmarks ran on, for the report's first line."""
 
 from __future__ import annotations
 
 import os
 import platform
-import statistics
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-
-
-@dataclass(frozen=True)
-class Timing:
-    median: float  # seconds
-    runs: tuple[float, ...]
-
-
-def measure(work: Callable[[], Any], repeats: int, warmup: int = 1) -> Timing:
-    """Run `work` `warmup` times untimed (tracing, caches), then `repeats` times timed."""
-    for _ in range(warmup):
-        work()
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        runs.append(time.perf_counter() - start)
-    return Timing(statistics.median(runs), tuple(runs))
 
 
 def machine() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pipeline.cli import app
 MEASURED = ["caption-greedy", "caption-beam", "features", "driving-input", "driving-infer"]
 
 
+@pytest.mark.slow
 def test_quick_bench_writes_both_reports_with_agreeing_outputs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no pipeline outputs here: fresh models, scratch samples
     done = CliRunner().invoke(app, ["bench", *MEASURED, "--quick", "--out", "reports"])
@@ -92,6 +93,7 @@ def test_growth_is_the_time_exponent_and_the_memory_ratio():
     assert small.memory_ratio == pytest.approx(2.0) and small.met  # twice, but 80 MB more
 
 
+@pytest.mark.slow
 def test_quick_scale_bench_measures_each_stage_at_each_size(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     done = CliRunner().invoke(app, ["bench", "scale", "--quick", "--out", "reports"])
@@ -109,3 +111,153 @@ def test_quick_scale_bench_measures_each_stage_at_each_size(tmp_path, monkeypatc
     assert "## Cost by size" in table and "| driving | validate |" in table
     assert "![time and peak memory by size](bench_scale.png)" in table
     assert (tmp_path / "reports/bench_scale.png").stat().st_size > 10_000
+
+
+# ---- the scaffold that runs any row, on toy rows that report their own seconds ------------
+def _toy(agree=True, **fields):
+    """A row whose ways return the seconds they 'took' (its clock), recording their calls."""
+    from pipeline.bench.case import Agreement, Case, speedup_at_least
+
+    calls = {"inputs": 0, "ours": [], "baseline": [], "agree": []}
+    ours_seconds, baseline_seconds = iter([9.0, 1.0, 2.0, 6.0]), iter([10.0, 20.0, 40.0])
+
+    def inputs(setup):
+        calls["inputs"] += 1
+        return "inputs"
+
+    def ours(inputs):
+        calls["ours"].append(next(ours_seconds))
+        return calls["ours"][-1]
+
+    def baseline(inputs):
+        calls["baseline"].append(next(baseline_seconds))
+        return calls["baseline"][-1]
+
+    def agreement(inputs, mine, theirs):
+        calls["agree"].append((inputs, mine, theirs))
+        return Agreement(agree, "toy outputs compared")
+
+    case = Case(
+        name="toy", what="a toy", goal=speedup_at_least(5), inputs=inputs, ours=ours,
+        baseline=baseline, agree=agreement, note=lambda inputs: "toy note",
+        clock=lambda seconds: seconds, **fields,
+    )  # fmt: skip
+    return case, calls
+
+
+def _setup(tmp_path, quick=False):
+    from pipeline.bench.case import Setup
+
+    return Setup(quick, tmp_path / "scratch", 42, tmp_path / "reports")
+
+
+def test_a_row_is_checked_on_its_first_runs_then_timed_to_a_median_and_ratio(tmp_path):
+    from pipeline.bench.case import run_case
+
+    case, calls = _toy(baseline_warmup=0)
+    result = run_case(case, _setup(tmp_path))
+    # the first runs' outputs are the ones compared; ours' first is its untimed warm-up,
+    # the baseline's (warm-up 0) is its first timed run
+    assert calls["agree"] == [("inputs", 9.0, 10.0)]
+    assert calls["ours"] == [9.0, 1.0, 2.0, 6.0] and calls["baseline"] == [10.0, 20.0, 40.0]
+    assert calls["inputs"] == 1
+    assert (result.ours, result.baseline, result.ratio) == (2.0, 20.0, 10.0)  # medians of 3
+    assert result.met is True and result.goal == "ratio >= 5"
+    assert result.agree is True and result.agreement == "toy outputs compared"
+    assert result.notes == ["toy note"]
+
+
+def test_a_quick_run_times_each_way_once_after_the_warm_up(tmp_path):
+    from pipeline.bench.case import run_case
+
+    case, calls = _toy()
+    result = run_case(case, _setup(tmp_path, quick=True))
+    assert calls["ours"] == [9.0, 1.0] and calls["baseline"] == [10.0, 20.0]
+    assert (result.ours, result.baseline, result.ratio, result.met) == (1.0, 20.0, 20.0, True)
+
+
+def test_a_row_whose_outputs_disagree_is_not_timed(tmp_path):
+    from pipeline.bench.case import run_case
+
+    case, calls = _toy(agree=False)
+    result = run_case(case, _setup(tmp_path))
+    assert len(calls["ours"]) == 1 and len(calls["baseline"]) == 1  # the check's runs only
+    assert result.agree is False and result.ours is None and result.ratio is None
+    assert result.met is None and result.notes == ["toy note"]
+
+
+def test_a_row_that_cannot_run_here_is_reported_skipped_with_its_reason(tmp_path):
+    from dataclasses import replace
+
+    from pipeline.bench.case import Skip, run_case
+
+    def no_pipeline(setup):
+        raise Skip("the pipeline is not up to date here")
+
+    case, calls = _toy()
+    result = run_case(replace(case, inputs=no_pipeline), _setup(tmp_path))
+    assert calls["ours"] == [] and result.agree is None and result.ours is None
+    assert result.notes == ["skipped: the pipeline is not up to date here"]
+
+
+def test_inputs_a_row_started_are_closed_even_when_a_way_fails(tmp_path):
+    """A server a row starts for its inputs (drive-latency's) never outlives the row."""
+    from dataclasses import replace
+
+    from pipeline.bench.case import run_case
+
+    closed = []
+
+    class Server:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            closed.append(True)
+
+    def crashes(inputs):
+        raise ConnectionError("server went away")
+
+    case, _ = _toy()
+    case = replace(case, inputs=lambda setup: Server(), ours=crashes)
+    with pytest.raises(ConnectionError):
+        run_case(case, _setup(tmp_path))
+    assert closed == [True]
+
+
+def test_a_row_reports_extra_figures_in_both_reports(tmp_path, monkeypatch):
+    """A latency row's median and p99 show in its notes in bench.md and in bench.json."""
+    from dataclasses import replace
+
+    from pipeline import bench
+    from pipeline.bench.case import Figure, Goal, Verdict
+
+    def latency(measured):
+        return Verdict(
+            True, 1.5, figures=(Figure("ours median", 3.14159, "ms"), Figure("p99", 12, "ms"))
+        )
+
+    case, _ = _toy()
+    monkeypatch.setitem(bench.CASES, "toy", replace(case, goal=Goal("p99 < 20 ms", latency)))
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(app, ["bench", "toy", "--quick", "--out", "reports"])
+    assert done.exit_code == 0, done.output
+    table = (tmp_path / "reports/bench.md").read_text()
+    assert (
+        "| toy | 1.00 s | 20.00 s | 1.5 | p99 < 20 ms | yes | yes: toy outputs compared "
+        "| ours median 3.14 ms; p99 12.00 ms; toy note |" in table
+    )
+    (result,) = json.loads((tmp_path / "reports/bench.json").read_text())["results"]
+    assert result["figures"] == [
+        {"name": "ours median", "value": 3.14159, "unit": "ms"},
+        {"name": "p99", "value": 12, "unit": "ms"},
+    ]
+
+
+def test_every_benchmark_keeps_its_command_line_name():
+    from pipeline.bench.cases import CASES
+
+    assert list(CASES) == [
+        "caption-greedy", "caption-beam", "features", "driving-input", "driving-infer",
+        "ingest-1m", "scale", "repro-noop",
+    ]  # fmt: skip

@@ -1,0 +1,142 @@
+"""The driving rows: one epoch of training input, steering for one frame; inputs and ways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.bench import textbook
+from pipeline.bench.case import Agreement, Goal, Measured, Setup, Verdict, speedup
+
+
+# ---- training input ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Frames:
+    root: Path
+    paths: list[str]  # centre frames, relative to `root`
+    angles: np.ndarray
+    dataset: Any  # ours: the shuffled tf.data pipeline over them
+    batch: int
+    seed: int
+
+
+def frames(setup: Setup) -> Frames:
+    """A sample log and its frames on disk, read by the driving ingest."""
+    from pipeline.core.tfdata import image_dataset
+    from pipeline.tasks.driving.ingest import read_raw
+    from pipeline.tasks.driving.params import DrivingIngestParams, DrivingSampleParams
+    from pipeline.tasks.driving.sample import write_sample
+
+    root = setup.folder("driving")
+    write_sample(root, DrivingSampleParams(frames=setup.size(64, 512)), setup.seed)
+    manifest = read_raw(root, DrivingIngestParams(), setup.seed)
+    paths = manifest["center"].tolist()
+    angles = manifest["steering"].to_numpy(np.float32)
+    batch = 64
+    dataset = image_dataset(root, paths, angles, batch, shuffle=True, seed=setup.seed)
+    return Frames(root, paths, angles, dataset, batch, setup.seed)
+
+
+def about_frames(inputs: Frames) -> str:
+    return (
+        f"{len(inputs.paths)} frames; ours hands raw frames to the model, whose first layers "
+        "crop, resize and convert them on the batch"
+    )
+
+
+def epoch(inputs: Frames) -> int:
+    """Ours: one epoch of tf.data batches (the first also warms the file system cache)."""
+    return sum(1 for _ in inputs.dataset)
+
+
+def epoch_textbook(inputs: Frames) -> int:
+    rng = np.random.default_rng(inputs.seed)
+    batches = textbook.driving_batches(
+        inputs.root, inputs.paths, inputs.angles, inputs.batch, augment=True, rng=rng
+    )
+    return sum(1 for _ in batches)
+
+
+def same_network_input(inputs: Frames, _ours: int, _theirs: int) -> Agreement:
+    """Without shuffling or augmenting, both ways give the same network input."""
+    import keras
+    import tensorflow as tf
+
+    from pipeline.core.tfdata import image_dataset
+    from pipeline.tasks.driving.preprocess import frame_preprocessing
+
+    root, paths, angles = inputs.root, inputs.paths[:16], inputs.angles[:16]
+    plain = image_dataset(root, paths, angles, 16, shuffle=False, seed=0)
+    images, targets = next(iter(plain))
+    preprocess = keras.Sequential(frame_preprocessing()[:-1])  # up to YUV, before scaling
+    ours = preprocess(tf.cast(images, tf.float32)).numpy()
+    theirs, their_targets = next(
+        textbook.driving_batches(
+            root, paths, angles, 16, augment=False, rng=np.random.default_rng(0)
+        )
+    )
+    gap = float(np.abs(ours - theirs).mean())
+    return Agreement(
+        bool(gap < 2.0 and np.allclose(targets.numpy(), their_targets)),
+        f"mean pixel difference {gap:.2f} of 255 after preprocessing, same angles",
+    )
+
+
+# ---- steering ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Steering:
+    model: Any
+    call: Any  # ours: the model's call compiled once
+    frames: np.ndarray  # raw camera frames, float32
+    source: str  # where the model comes from
+
+
+def steering(setup: Setup) -> Steering:
+    """The trained PilotNet when the pipeline has run, else a fresh one; random frames."""
+    import keras
+    import tensorflow as tf
+
+    from pipeline.core import layout
+    from pipeline.tasks.driving.model import pilotnet
+    from pipeline.tasks.driving.params import DrivingTrainParams
+
+    path = layout.model_path("driving")
+    if not setup.quick and path.is_file():
+        model, source = keras.models.load_model(path, safe_mode=True), "trained model"
+    else:
+        keras.utils.set_random_seed(setup.seed)
+        model, source = pilotnet(DrivingTrainParams()), "untrained PilotNet"
+    count = setup.size(8, 100)
+    rng = np.random.default_rng(setup.seed)
+    pixels = rng.uniform(0, 255, (count, 160, 320, 3)).astype(np.float32)
+    call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return Steering(model, call, pixels, source)
+
+
+def about_steering(inputs: Steering) -> str:
+    return f"{len(inputs.frames)} frames, {inputs.source}"
+
+
+def steer(inputs: Steering) -> np.ndarray:
+    import tensorflow as tf
+
+    return np.concatenate([inputs.call(tf.constant(f[None])).numpy() for f in inputs.frames])
+
+
+def steer_textbook(inputs: Steering) -> np.ndarray:
+    return textbook.predict_frames_one_by_one(inputs.model, inputs.frames)
+
+
+def per_frame_within(times: float, milliseconds: float) -> Goal[Steering]:
+    """At least `times` faster than `predict` and under `milliseconds` a frame."""
+
+    def judge(measured: Measured[Steering]) -> Verdict:
+        ratio = speedup(measured)
+        per_frame = 1000 * measured.ours_seconds / len(measured.inputs.frames)
+        met = ratio >= times and per_frame < milliseconds
+        return Verdict(met, ratio, notes=(f"{per_frame:.2f} ms per frame (ours)",))
+
+    return Goal(f"ratio >= {times:g} and < {milliseconds:g} ms per frame", judge)
