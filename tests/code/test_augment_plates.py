@@ -8,18 +8,11 @@ import pandas as pd
 import pytest
 
 from pipeline.core.manifest import read_manifest, write_manifest
-from pipeline.tasks.plates.augment import (
-    augment,
-    border,
-    brighten,
-    crop,
-    keep_visible,
-    rotate,
-    write_reports,
-)
+from pipeline.tasks.plates.augment import augment, write_reports
 from pipeline.tasks.plates.boxes import transform, xyxy_to_yolo, yolo_to_xyxy
 from pipeline.tasks.plates.ingest import parse_yolo_label
 from pipeline.tasks.plates.params import PlatesAugmentParams
+from pipeline.tasks.plates.transforms import border, brighten, crop, keep_visible, rotate
 
 WIDTH, HEIGHT = 160, 120
 PLATE = np.array([[60.0, 40.0, 100.0, 70.0]])  # edge coordinates: pixels 60..99 x 40..69

@@ -1,5 +1,7 @@
 """Driving evaluation figures on hand-made predictions."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,7 +48,24 @@ def test_score_reports_the_baseline_and_says_who_wins():
     assert sum(b["count"] for b in report["mae_per_angle_bin"].values()) == 8
 
 
+def test_angle_bins_are_named_as_mlflow_metric_names():
+    angles = np.array([-1.0, -0.2, 0.0, 0.05, 0.2, 0.9])
+    bins = score(_test_split(angles), angles, train_mean=0.0, curve_threshold=0.1)
+    assert list(bins["mae_per_angle_bin"]) == [
+        "-1.00_to_-0.30", "-0.30_to_-0.10", "-0.02_to_0.02", "0.02_to_0.10", "0.10_to_0.30",
+        "0.30_to_1.00",
+    ]  # fmt: skip
+    assert all(re.fullmatch(r"[\w.\-]+", key) for key in bins["mae_per_angle_bin"])
+
+
 def test_the_split_hash_changes_with_the_test_rows():
     test = _test_split([0.0, 0.1, 0.2])
     assert split_fingerprint(test) == split_fingerprint(test.copy())
     assert split_fingerprint(test) != split_fingerprint(test.assign(steering=[0.0, 0.1, 0.3]))
+    assert split_fingerprint(test.iloc[::-1]) == split_fingerprint(test)
+
+
+def test_the_split_hash_stays_what_earlier_models_were_compared_on():
+    # promote compares a candidate with the champion only on the same hash: a new formula
+    # would make every earlier model incomparable
+    assert split_fingerprint(_test_split([0.0, 0.1, 0.2])) == "a43838c9d11db6d8"

@@ -8,7 +8,6 @@ every test image the most frequent cleaned train caption.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.plots import new_figure, save_figure
+from pipeline.core.splits import fingerprint
 from pipeline.tasks.captions.features import load_features
 from pipeline.tasks.captions.text import Tokenizer, clean
 
@@ -46,8 +46,8 @@ def most_frequent_caption(captions: list[str], tokenizer: Tokenizer) -> list[str
 
 
 def split_fingerprint(test: pd.DataFrame) -> str:
-    rows = sorted(zip(test["image_id"], (tuple(c) for c in test["captions"]), strict=True))
-    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+    """Identity of the test split: its images and their reference captions."""
+    return fingerprint(zip(test["image_id"], (tuple(c) for c in test["captions"]), strict=True))
 
 
 def plot_grid(

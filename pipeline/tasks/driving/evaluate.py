@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +9,19 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.plots import new_figure, save_figure
+from pipeline.core.splits import fingerprint
 
 ANGLE_BINS = (-1.0, -0.3, -0.1, -0.02, 0.02, 0.1, 0.3, 1.0)
 
 
 def split_fingerprint(test: pd.DataFrame) -> str:
-    """Identity of the test split: two models are only compared on the same one."""
-    rows = sorted(zip(test["center"], test["steering"].round(6), strict=True))
-    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+    """Identity of the test split: its frames and their angles."""
+    return fingerprint(zip(test["center"], test["steering"].round(6), strict=True))
+
+
+def bin_name(left: float, right: float) -> str:
+    """An angle bin's key, valid as an MLflow metric name: `-0.30_to_-0.10`, `0.02_to_0.10`."""
+    return f"{left:.2f}_to_{right:.2f}"
 
 
 def regression_metrics(true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -49,7 +53,7 @@ def score(
     per_bin = {}
     bins = pd.cut(true, ANGLE_BINS, include_lowest=True)
     for interval, group in pd.Series(np.abs(predicted - true)).groupby(bins, observed=True):
-        per_bin[f"{interval.left:+.2f}..{interval.right:+.2f}"] = {
+        per_bin[bin_name(interval.left, interval.right)] = {
             "mae": float(group.mean()),
             "count": len(group),
         }

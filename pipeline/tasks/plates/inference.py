@@ -1,7 +1,8 @@
 """Detections of a trained plate detector on raw images of any size, in their own pixels.
 
 Images are resized to the network input the way training resized them (bilinear, aspect
-not kept), decoded on the network's grid, then scaled back to each image's size.
+not kept), decoded by the model's own kind (`detectors`), then scaled back to each image's
+size.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.tasks.plates import boxes as box_ops
-from pipeline.tasks.plates import retinanet
-from pipeline.tasks.plates.centernet import decode
+from pipeline.tasks.plates.detectors import detector_of
 
 OVERLAP_IOU = 0.5  # two detections overlapping more are one plate
 
@@ -41,10 +41,6 @@ def input_size(model: Any) -> tuple[int, int]:
     return int(shape[1]), int(shape[2])
 
 
-def stride(model: Any) -> int:
-    return input_size(model)[0] // int(model.outputs[0].shape[1])
-
-
 def resize_batch(images: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
     """float32 0-255 batch, resized exactly as `pipeline.core.tfdata.image_dataset` does."""
     import tensorflow as tf
@@ -63,17 +59,12 @@ def detect(
 ) -> list[Detections]:
     """Detections of `model` on RGB uint8 images (any sizes), one `Detections` per image."""
     rows, cols = input_size(model)
-    is_retinanet = retinanet.is_retinanet(model)
-    step = 0 if is_retinanet else stride(model)
+    detector = detector_of(model)
     found: list[Detections] = []
     for start in range(0, len(images), batch_size):
         chunk = images[start : start + batch_size]
         batch = resize_batch(chunk, (rows, cols))
-        if is_retinanet:
-            decoded = retinanet.detect_batch(model, batch, min_score, max_detections)
-        else:
-            outputs = np.asarray(model(batch, training=False))
-            decoded = [decode(output, step, min_score, max_detections) for output in outputs]
+        decoded = detector.decode(model, batch, min_score, max_detections)
         for image, (boxes, scores) in zip(chunk, decoded, strict=True):
             kept = box_ops.suppress_overlaps(boxes, scores, OVERLAP_IOU)
             boxes, scores = boxes[kept], scores[kept]
