@@ -1,10 +1,19 @@
-"""`pipeline predict`: a registered model applied to image files given on the command line."""
+"""`pipeline predict`: a registered model applied to image files given on the command line.
+
+One path for every task, since every model keeps the same serving contract
+(`pipeline.core.serving`): the files' bytes go in as the `image` column, the options the
+task passes to its model go in as `params`, and the task turns the answer into lines.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.tasks.base import Predicts
 
 
 def load_registered(model_uri: str):
@@ -51,56 +60,51 @@ def read_images(paths: list[Path]) -> list[bytes]:
     return images
 
 
-def caption(paths: list[Path], model_uri: str, beam: int) -> list[tuple[Path, str]]:
+def model_params(task: Predicts, options: dict[str, Any]) -> dict[str, Any]:
+    """The options the task passes to its model (`to_model`), defaults where not given."""
+    return {
+        option.name: options.get(option.name, option.default)
+        for option in task.predict_options
+        if option.to_model
+    }
+
+
+def run(task: Predicts, images: list[Path], model_uri: str, options: dict[str, Any]) -> list[str]:
+    """The task's lines for its model's answer on `images`; the files are checked before the
+    model is loaded, and the model is loaded once."""
     import pandas as pd
+    from mlflow.exceptions import MlflowException
 
-    frame = pd.DataFrame({"image": read_images(paths)})
+    frame = pd.DataFrame({"image": read_images(images)})
     model = load_registered(model_uri)
-    captions = model.predict(frame, params={"beam": beam})["caption"]
-    return list(zip(paths, captions, strict=True))
-
-
-def detect_plates(
-    paths: list[Path], model_uri: str, min_score: float, out_dir: Path | None
-) -> list[tuple[Path, list[dict]]]:
-    """Boxes per image (pixel corners and score); with `out_dir`, each image drawn there."""
-    import json
-
-    import pandas as pd
-
-    frame = pd.DataFrame({"image": read_images(paths)})
-    model = load_registered(model_uri)
-    found = [
-        json.loads(rows) for rows in model.predict(frame, params={"min_score": min_score})["boxes"]
-    ]
-    if out_dir is not None:
-        from pipeline.tasks.plates.drawing import write_drawn
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for path, rows in zip(paths, found, strict=True):
-            write_drawn(path, rows, out_dir / f"{path.stem}_plates.png")
-    return list(zip(paths, found, strict=True))
-
-
-def steer(paths: list[Path], model_uri: str) -> list[tuple[Path, float]]:
-    """Steering angle per simulator frame (320x160 RGB, as recorded)."""
-    import numpy as np
-
-    from pipeline.core.serving import decode_rgb
-
-    frames = [decode_rgb(data) for data in read_images(paths)]
-    wrong = [
-        f"{p} is {f.shape[1]}x{f.shape[0]}"
-        for p, f in zip(paths, frames, strict=True)
-        if f.shape[:2] != (160, 320)
-    ]
-    if wrong:
+    try:
+        predictions = model.predict(frame, params=model_params(task, options) or None)
+    except ValueError as err:  # our models' word for input they cannot use, e.g. --beam 0
+        raise PipelineError(f"{model_uri} refused the input: {_first_line(err)}") from err
+    except MlflowException as err:  # e.g. a version logged before every task took image bytes
         raise PipelineError(
-            f"driving frames must be 320x160 like the simulator's: {'; '.join(wrong)}"
+            f"{model_uri} could not predict ({_first_line(err)}): a model logged before "
+            "every task took image bytes needs `pipeline train` again"
+        ) from err
+    if not isinstance(predictions, pd.DataFrame):
+        raise PipelineError(
+            f"{model_uri} answered a {type(predictions).__name__}, not a DataFrame: "
+            "retrain it with this version of `pipeline train`"
         )
-    model = load_registered(model_uri)
-    import keras
+    if len(predictions) != len(images):
+        raise PipelineError(
+            f"{model_uri} answered {len(predictions)} rows for {len(images)} images: "
+            "retrain it with this version of `pipeline train`"
+        )
+    try:
+        return task.prediction_lines(images, predictions, options)
+    except KeyError as err:
+        raise PipelineError(
+            f"{model_uri} answered columns {list(predictions.columns)}, without {err}; "
+            "retrain it with this version of `pipeline train`"
+        ) from err
 
-    keras.utils.disable_interactive_logging()  # the Keras flavour's predict draws a progress bar
-    angles = np.asarray(model.predict(np.stack(frames).astype(np.float32))).ravel()
-    return [(p, float(a)) for p, a in zip(paths, angles, strict=True)]
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0][:200] if lines else type(err).__name__

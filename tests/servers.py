@@ -60,3 +60,49 @@ def mlflow_server(store_uri: str, artifacts: Path) -> Iterator[tuple[str, subpro
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@contextmanager
+def model_server(
+    model_uri: str, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[str]:
+    """`mlflow models serve -m MODEL_URI --env-manager local` on a free loopback port, as the
+    README tells a user to start it; yields its URL once `/ping` answers, stops it by process
+    group (uvicorn starts workers). `env` is the server's whole environment (default: ours),
+    e.g. with `MLFLOW_TRACKING_URI` naming the store a `models:/` URI is looked up in."""
+    port = free_port()
+    bin_dir = os.path.dirname(sys.executable)
+    command = [os.path.join(bin_dir, "mlflow"), "models", "serve"]
+    command += ["-m", model_uri, "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
+    env = dict(os.environ if env is None else env)
+    # it execs `uvicorn` by name: the venv's, as in a user's activated environment
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300  # TensorFlow is imported and the model loaded first
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/ping", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"mlflow models serve did not start: {log.read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -152,12 +152,12 @@ def test_quiet_settings_leave_what_the_user_exported(monkeypatch):
 STEERING_MODEL = textwrap.dedent(
     """
     import mlflow
-    import numpy as np
+    import pandas as pd
 
 
     class Steering(mlflow.pyfunc.PythonModel):
         def predict(self, context, model_input, params=None):
-            return np.full(len(model_input), -0.25)
+            return pd.DataFrame({"steering": [-0.25] * len(model_input)})
 
 
     mlflow.models.set_model(Steering())

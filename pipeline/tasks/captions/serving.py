@@ -17,6 +17,8 @@ import pandas as pd
 
 from pipeline.core.serving import images_of
 
+BEAM = 1  # greedy decoding unless a request asks for a beam
+
 
 class Captioner(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def load_context(self, context: Any) -> None:
@@ -36,15 +38,24 @@ class Captioner(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
 
         from pipeline.tasks.captions.features import decode_resized
 
-        batch = tf.stack([decode_resized(tf.constant(data), self.size) for data in images])
-        return self.extractor(batch, training=False).numpy()
+        decoded = []
+        for index, data in enumerate(images):
+            try:
+                decoded.append(decode_resized(tf.constant(data), self.size))
+            except tf.errors.InvalidArgumentError:
+                raise ValueError(
+                    f"image {index}: not a decodable image (expected JPEG, PNG or BMP bytes)"
+                ) from None
+        return self.extractor(tf.stack(decoded), training=False).numpy()
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
         # Annotated as DataFrame (what MLflow passes when served) so MLflow skips its list[...]
         # schema inference and its warning; images_of also takes bytes, arrays or lists.
-        beam = int((params or {}).get("beam", 1))
+        beam = int((params or {}).get("beam", BEAM))
+        if beam < 1:
+            raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
         images = images_of(model_input)
         captions = self.decoder.captions(self.features(images), beam) if images else []
         return pd.DataFrame({"caption": captions})

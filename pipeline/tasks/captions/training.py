@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -81,13 +81,14 @@ def fit(
     processed_dir: Path,
     params: CaptionsTrainParams,
     backbone: BackboneParams,
+    *,
     work_dir: Path,
+    assets_dir: Path,
     seed: int,
-    callbacks: list[Any],
     jit_compile: bool = False,
-    assets_dir: Path | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Tokenizer from the train captions, then the merge model early-stopped on val."""
+    """Tokenizer from the train captions (saved into `assets_dir` for serving), then the
+    merge model early-stopped on val."""
     manifest, features = load_features(processed_dir)
     train_captions = manifest.loc[manifest["split"] == "train", "captions"]
     tokenizer = Tokenizer.fit([c for captions in train_captions for c in captions], params.text)
@@ -103,12 +104,11 @@ def fit(
         found = read_glove(source, tokenizer.words, SPECIAL_TOKENS)
         vectors = found.matrix
         glove = {"glove_coverage": found.coverage, "glove_dim": float(vectors.shape[1])}
-    if assets_dir is not None:
-        tokenizer.save(assets_dir / TOKENIZER_FILE)
-        write_json(
-            assets_dir / "vocabulary.json",
-            {"size": tokenizer.vocabulary_size, "max_length": tokenizer.max_length, **glove},
-        )
+    tokenizer.save(assets_dir / TOKENIZER_FILE)
+    write_json(
+        assets_dir / "vocabulary.json",
+        {"size": tokenizer.vocabulary_size, "max_length": tokenizer.max_length, **glove},
+    )
     train, val = (
         _split_dataset(manifest, features, split, tokenizer, params.batch_size, seed)
         for split in ("train", "val")
@@ -134,38 +134,28 @@ def fit(
         loss="sparse_categorical_crossentropy",
         metrics=["sparse_categorical_accuracy"],
         work_dir=work_dir,
-        callbacks=callbacks,
         jit_compile=jit_compile,
     )
     return model, history
 
 
 def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
-    """A pyfunc from code (no pickle): JPEG bytes or RGB arrays in, captions out."""
+    """A pyfunc from code (no pickle): encoded images of any size in, `caption` out."""
     import tempfile
 
-    import mlflow
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
-
-    from pipeline.core.serving import requirements
+    from pipeline.core.serving import log_pyfunc
     from pipeline.tasks.captions import serving
 
     with tempfile.TemporaryDirectory() as tmp:
         model_file = Path(tmp) / "captioner.keras"
         model.save(model_file)
-        return mlflow.pyfunc.log_model(
-            name="model",
-            python_model=serving.__file__,
+        return log_pyfunc(
+            serving.__file__,
             artifacts={
-                "captioner": str(model_file),
-                "extractor": str(processed_dir / EXTRACTOR_FILE),
-                "tokenizer": str(assets_dir / TOKENIZER_FILE),
+                "captioner": model_file,
+                "extractor": processed_dir / EXTRACTOR_FILE,
+                "tokenizer": assets_dir / TOKENIZER_FILE,
             },
-            signature=ModelSignature(
-                inputs=Schema([ColSpec("binary", "image")]),
-                outputs=Schema([ColSpec("string", "caption")]),
-                params=ParamSchema([ParamSpec("beam", "long", 1)]),
-            ),
-            pip_requirements=requirements(),
-        ).model_uri
+            outputs={"caption": "string"},
+            params={"beam": serving.BEAM},
+        )

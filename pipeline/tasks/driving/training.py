@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,14 +26,12 @@ def fit(
     backbone: BackboneParams,
     *,
     work_dir: Path,
-    assets_dir: Path,
     seed: int,
-    callbacks: list[Any],
     jit_compile: bool = False,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Model trained on the train split, early-stopped on the val split.
 
-    Nothing goes to `assets_dir`: the preprocessing is part of the model.
+    It needs no assets besides its weights: the preprocessing is part of the model.
     """
     manifest = pd.read_parquet(processed_dir / "manifest.parquet")
     train, val = (manifest[manifest["split"] == split] for split in ("train", "val"))
@@ -65,10 +63,7 @@ def fit(
         metrics=["mae"],
         work_dir=work_dir,
         base=base,
-        callbacks=[
-            *callbacks,
-            epoch_progress("driving", len(train), epochs),
-        ],
+        callbacks=[epoch_progress("driving", len(train), epochs)],
         jit_compile=jit_compile,
         verbose=0,  # epoch_progress says it, with true epoch numbers across both phases
     )
@@ -76,10 +71,18 @@ def fit(
 
 
 def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
-    """The Keras flavour with a tensor signature: raw 160x320 RGB frames in, one angle out."""
-    import mlflow
-    from mlflow.models import infer_signature
+    """A pyfunc from code (no pickle): encoded frames of any size in, `steering` out."""
+    import tempfile
 
-    example = np.zeros((1, *FRAME_SHAPE), dtype=np.float32)
-    signature = infer_signature(example, model.predict(example, verbose=0))
-    return mlflow.keras.log_model(model, name="model", signature=signature).model_uri
+    from pipeline.core.serving import log_pyfunc
+    from pipeline.tasks.driving import serving
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model_file = Path(tmp) / "steering.keras"
+        model.save(model_file)
+        return log_pyfunc(
+            serving.__file__,
+            artifacts={"model": model_file},
+            outputs={"steering": "double"},
+            example_size=(FRAME_SHAPE[1], FRAME_SHAPE[0]),
+        )

@@ -13,14 +13,19 @@ GREEN, RED = (40, 200, 40), (230, 40, 40)  # RGB
 
 
 def draw(image: np.ndarray, rows: list[dict], colour: tuple[int, int, int] = RED) -> np.ndarray:
-    """A copy of the RGB `image` with `{x1, y1, x2, y2[, score]}` boxes and their scores."""
+    """A copy of the RGB `image` with `{x1, y1, x2, y2[, score][, text]}` boxes, their
+    scores and the plate text read in each."""
     drawn = image.copy()
     thickness = max(1, round(min(image.shape[:2]) / 200))
     for row in rows:
         top_left = (round(row["x1"]), round(row["y1"]))
         cv2.rectangle(drawn, top_left, (round(row["x2"]), round(row["y2"])), colour, thickness)
-        if "score" in row:
-            label = f"{row['score']:.2f}"
+        if "score" in row or row.get("text"):
+            label = " ".join(
+                part
+                for part in (row.get("text") or "", f"{row['score']:.2f}" if "score" in row else "")
+                if part
+            )
             origin = (top_left[0], max(top_left[1] - 4, 10))
             cv2.putText(
                 drawn, label, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thickness, colour, thickness

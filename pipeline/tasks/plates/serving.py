@@ -16,15 +16,14 @@ import mlflow
 import mlflow.pyfunc
 import pandas as pd
 
-from pipeline.core.serving import decode_rgb, images_of
-from pipeline.core.serving import requirements as serving_requirements
+from pipeline.core.serving import rgb_images
 
 MIN_SCORE = 0.3
 
 
-def requirements(detector: str) -> list[str]:
-    extra = ("keras-hub",) if detector == "retinanet" else ()
-    return serving_requirements(extra)
+def extra_packages(detector: str) -> tuple[str, ...]:
+    """What serving needs besides the common packages: keras-hub for RetinaNet."""
+    return ("keras-hub",) if detector == "retinanet" else ()
 
 
 class Detector(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
@@ -39,11 +38,13 @@ class Detector(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
         # Annotated as DataFrame (what MLflow passes when served) so MLflow skips its list[...]
-        # schema inference and its warning; images_of also takes bytes, arrays or lists.
+        # schema inference and its warning; rgb_images also takes bytes, arrays or lists.
         from pipeline.tasks.plates.inference import detect
 
         min_score = float((params or {}).get("min_score", MIN_SCORE))
-        images = [decode_rgb(data) for data in images_of(model_input)]
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be between 0 and 1, got {min_score}")
+        images = rgb_images(model_input)
         found = detect(
             self.model,
             images,
