@@ -62,9 +62,14 @@ class Config(Section):
     evaluate: _per_task_section("evaluate")  # type: ignore[valid-type]
 
     def for_task(self, stage: str, task: str) -> Any:
-        """The params of `task` in `stage`'s section."""
+        """The params of `task` in `stage`'s section (typed by the task's own method)."""
         section = self.validate_ if stage == "validate" else getattr(self, stage)
         return getattr(section, task)
+
+    def raw_dir(self, task: str) -> Path:
+        """`data.<task>.raw_dir`: the raw dataset the task's stages read."""
+        source: DataSource = getattr(self.data, task)
+        return source.raw_dir
 
 
 def _describe(error: dict[str, Any]) -> str:

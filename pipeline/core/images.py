@@ -50,6 +50,8 @@ def inspect_image(path: Path, max_pixels: int) -> ImageInfo:
         return ImageInfo(decodes=None, oversized=True)
     if size is not None and size[0] * size[1] > max_pixels:
         return ImageInfo(decodes=None, width=size[0], height=size[1], oversized=True)
+    if size is None and not path.is_file():
+        return ImageInfo(decodes=False)  # OpenCV would print a warning line of its own
     pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if pixels is None:
         return ImageInfo(decodes=False)

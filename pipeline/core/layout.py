@@ -1,5 +1,6 @@
 """Where each stage reads and writes, relative to the repository root (as in dvc.yaml)."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 DATA = Path("data")
@@ -46,6 +47,11 @@ def features_reports(task: str) -> Path:
     return REPORTS / task / "features"
 
 
+def pretext_images(task: str) -> Path:
+    """The task's images for the self-supervised backbone (`pretrain`)."""
+    return DATA / "pretext" / f"{task}.npz"
+
+
 BACKBONE_DIR = Path("models") / "backbone"
 
 
@@ -74,3 +80,24 @@ def checkpoints_dir(task: str) -> Path:
 
 def task_reports(task: str) -> Path:
     return REPORTS / task
+
+
+@dataclass(frozen=True)
+class TaskPaths:
+    """The folders a task's stage reads and writes (dvc.yaml declares the same ones)."""
+
+    raw_dir: Path  # the raw dataset: the sample or a real one (`data.<task>.raw_dir`)
+    processed_dir: Path  # augmented images or cached features, with their manifest
+    assets_dir: Path  # what serving needs besides the weights (tokenizer, model card)
+    checkpoints_dir: Path  # backups an interrupted `train` resumes from
+    reports_dir: Path  # plots and figures of the stage running
+
+
+def task_paths(task: str, raw_dir: Path, reports_dir: Path) -> TaskPaths:
+    return TaskPaths(
+        raw_dir=raw_dir,
+        processed_dir=processed_dir(task),
+        assets_dir=assets_dir(task),
+        checkpoints_dir=checkpoints_dir(task),
+        reports_dir=reports_dir,
+    )

@@ -1,4 +1,15 @@
-"""Deterministic, seeded assignment of dataset items to train/val/test."""
+"""Deterministic, seeded assignment of dataset items to train/val/test, and split helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import DatasetError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SPLITS = ("train", "val", "test")
 
@@ -35,3 +46,28 @@ def assign_splits(
         split = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
         splits[ordered[index]] = split
     return splits
+
+
+def fingerprint(rows: Iterable[tuple[Any, ...]]) -> str:
+    """Identity of a test split from its (item, label...) rows, in any order: two models are
+    only compared on the same split. Each task chooses the rows; this hashes them."""
+    import hashlib
+
+    return hashlib.sha256(repr(sorted(rows)).encode()).hexdigest()[:16]
+
+
+def training_splits(
+    manifest_path: Path, task: str, what: str, hint: str, has_labels: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train and val rows of a processed manifest, or one line saying which is empty.
+
+    `has_labels(rows) -> bool` can ask for more than rows (e.g. at least one box).
+    """
+    import pandas as pd
+
+    manifest = pd.read_parquet(manifest_path)
+    train, val = (manifest[manifest["split"] == split] for split in ("train", "val"))
+    for name, rows in (("train", train), ("val", val)):
+        if rows.empty or (has_labels is not None and not has_labels(rows)):
+            raise DatasetError(f"{task}: no {name} {what} in {manifest_path}; {hint}")
+    return train, val

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.core.checked import Checked
 from pipeline.core.expectations import run_suite
 from pipeline.core.images import DEFAULT_MAX_PIXELS, inspect_images
 from pipeline.core.splits import SPLITS
-from pipeline.tasks.base import Task
 
 CHECK_PREFIX = "check_"
 
@@ -72,7 +72,7 @@ def add_split_leakage_check(frame: pd.DataFrame, group_column: str) -> pd.DataFr
     return frame.assign(**{f"{CHECK_PREFIX}splits_of_group": splits_per_group})
 
 
-def common_expectations(task: Task, image_size: Any) -> list[Any]:
+def common_expectations(task: Checked, image_size: Any) -> list[Any]:
     """Expectations every task's manifest meets: schema, ingest issues, images, leakage."""
     import great_expectations as gx
 
@@ -140,7 +140,7 @@ def common_expectations(task: Task, image_size: Any) -> list[Any]:
 
 def validate_manifest(
     manifest: pd.DataFrame,
-    task: Task,
+    task: Checked,
     params: Any,
     raw_dir: Path,
     docs_dir: Path,

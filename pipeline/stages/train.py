@@ -4,6 +4,7 @@ Fails closed: a NaN or infinite loss fails the stage (run FAILED, nothing saved)
 interrupted training resumes only when nothing that decides it has changed.
 """
 
+from dataclasses import replace
 from typing import Any
 
 from pipeline.config import Config
@@ -16,7 +17,8 @@ from pipeline.core.io import (
     remove_stale_temps,
     write_json,
 )
-from pipeline.tasks import TASKS
+from pipeline.tasks import Trains, task_with
+from pipeline.tasks.base import PrimaryMetric
 
 
 def stage_params(task_name: str, config: Config) -> dict[str, Any]:
@@ -39,16 +41,13 @@ def run(task_name: str, config: Config) -> str:
 
     from pipeline.core.backbones import SELFSUP_WEIGHTS, weights_used
 
-    task = TASKS[task_name]
+    task = task_with(task_name, "train", Trains)
     params = stage_params(task_name, config)
+    paths = layout.task_paths(task_name, config.raw_dir(task_name), layout.task_reports(task_name))
     remove_stale_temps(layout.model_dir(task_name))  # left by a killed run
-    work_dir = layout.checkpoints_dir(task_name)
     resume_note = checkpoints.prepare(
-        work_dir,
-        checkpoints.fingerprint(
-            params,
-            {"data": layout.processed_dir(task_name), "backbone": SELFSUP_WEIGHTS},
-        ),
+        paths.checkpoints_dir,
+        checkpoints.fingerprint(params, {"data": paths.processed_dir, "backbone": SELFSUP_WEIGHTS}),
     )
     strategy, device = distribution_strategy(config.train)
     with tracking.start_run(task_name, params, layout.run_file(task_name)) as run:
@@ -56,18 +55,16 @@ def run(task_name: str, config: Config) -> str:
         # seed after it, so the same inputs train the same model whatever the store.
         keras.utils.set_random_seed(config.seed)
         tracking.set_tags({"device": device})
-        with atomic_dir(layout.assets_dir(task_name)) as assets, strategy.scope():
-            model, history = task.fit(
-                layout.processed_dir(task_name),
+        with atomic_dir(paths.assets_dir) as assets, strategy.scope():
+            trained = task.fit(
                 config.for_task("train", task_name),
                 config.backbone,
-                work_dir=work_dir,
-                assets_dir=assets,
+                replace(paths, assets_dir=assets),
                 seed=config.seed,
-                callbacks=[],
                 jit_compile=config.train.jit_compile,
             )
-            write_json(assets / "card.json", _card(task_name, model))
+            model, history = trained.model, trained.history
+            write_json(assets / "card.json", _card(task_name, task.primary_metric, model))
         backbone, digest = weights_used(), _weights_digest(model)
         tracking.set_tags({"backbone_weights": backbone, "weights_sha256": digest})
         with atomic_file(layout.model_path(task_name)) as tmp:
@@ -75,10 +72,8 @@ def run(task_name: str, config: Config) -> str:
             normalise_keras_archive(tmp)
         write_json(layout.task_reports(task_name) / "history.json", _history_rows(history))
         tracking.log_history(history)
-        tracking.log_artifacts(layout.assets_dir(task_name), "assets")
-        model_uri = task.log_model(
-            model, layout.assets_dir(task_name), layout.processed_dir(task_name)
-        )
+        tracking.log_artifacts(paths.assets_dir, "assets")
+        model_uri = task.log_model(model, paths)
         tracking.record_model(
             layout.run_file(task_name),
             model_uri,
@@ -104,9 +99,8 @@ def _weights_digest(model: Any) -> str:
     return digest.hexdigest()
 
 
-def _card(task_name: str, model: Any) -> dict[str, Any]:
+def _card(task_name: str, primary: PrimaryMetric, model: Any) -> dict[str, Any]:
     """What the model takes and gives, for whoever serves it."""
-    primary = TASKS[task_name].primary_metric
     return {
         "task": task_name,
         "model": model.name,

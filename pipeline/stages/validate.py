@@ -8,17 +8,18 @@ from pipeline.core.errors import ValidationFailed
 from pipeline.core.io import write_json
 from pipeline.core.manifest import read_manifest, write_manifest
 from pipeline.core.validation import validate_manifest
-from pipeline.tasks import TASKS
+from pipeline.tasks import Validates, task_with
 
 
 def run(task_name: str, config: Config) -> str:
+    task = task_with(task_name, "validate", Validates)
     docs = layout.validation_docs(task_name)
     shutil.rmtree(docs, ignore_errors=True)  # data docs accumulate runs otherwise
     result = validate_manifest(
         read_manifest(layout.manifest_path(task_name)),
-        TASKS[task_name],
+        task,
         config.for_task("validate", task_name),
-        raw_dir=getattr(config.data, task_name).raw_dir,
+        raw_dir=config.raw_dir(task_name),
         docs_dir=docs,
         max_rejected_fraction=config.validate_.max_rejected_fraction,
         workers=config.validate_.workers,

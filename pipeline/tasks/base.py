@@ -1,43 +1,34 @@
-"""What a task is: a small declaration plus the modules of its subpackage.
+"""What a task is: a declaration (`Task`) plus the stages it implements (one Protocol each).
 
-Stages talk only to this interface, so a new dataset is a new subpackage registered in
-`pipeline.tasks.TASKS`, with no edit to any stage. A task subpackage provides, by
-convention, the modules below; they are imported on first use so that `pipeline --help`
-does not pay for pandas, OpenCV or TensorFlow:
+A stage asks the registry for a task that implements its protocol (`pipeline.tasks.task_for`)
+and calls its methods: type checkers and editors follow every call from a stage into the
+task's own class, and whether a task has an optional stage (`augment`, `features`, a model)
+is whether its class implements the protocol. A task's class imports its modules inside its
+methods, so that `pipeline --help` does not pay for pandas, OpenCV or TensorFlow.
 
-- `sample.py`: `write_sample(out_dir, params, seed)`: a small synthetic dataset in the
-  real on-disk format;
-- `ingest.py`: `read_raw(raw_dir, params, seed) -> DataFrame`: manifest rows with
-  canonical columns, `split`, `issue`, `issue_detail`;
-- `checks.py`: `label_checks(manifest, params) -> DataFrame` (derived columns) and
-  `expectations(params) -> list` (Great Expectations, row-level ones with meta.reason);
-- `augment.py`: `augment(valid, raw_dir, out_dir, params, seed) -> (manifest, report)`:
-  the train split augmented, val/test copied unchanged; `write_reports(report, folder,
-  processed_dir)`: its plots;
-- `features.py` (instead of `augment.py`, e.g. captions): `extract(valid, raw_dir, params,
-  backbone, out_dir, reports_dir) -> summary`: cached image embeddings in the processed
-  folder, figures about them in `reports_dir`;
-- `training.py`: `fit(processed_dir, params, backbone, *, work_dir, assets_dir, seed,
-  callbacks, jit_compile) -> (model, history)`, writing into `assets_dir` what serving needs
-  besides the weights (e.g. a tokenizer), and `log_model(model, assets_dir, processed_dir)
-  -> model URI` (to the active MLflow run);
-- `evaluate.py`: `evaluate(model, valid, raw_dir, params, out_dir, *, processed_dir,
-  assets_dir) -> metrics`, plots written into `out_dir`.
+Params: each method takes its task's own params model for that stage (declared in
+`Task.params`; params.yaml's section `<stage>.<task>`), typed by the task's class. Folders come
+in one `TaskPaths` (`pipeline.core.layout`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from importlib import import_module
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
+from pipeline.core.checked import Checked
+from pipeline.core.errors import PipelineError
+from pipeline.core.layout import TaskPaths
 from pipeline.core.section import Section
 from pipeline.core.splits import SPLITS
 
 if TYPE_CHECKING:
+    import keras
     import pandas as pd
+
+    from pipeline.core.model_params import BackboneParams
 
 
 @dataclass(frozen=True)
@@ -49,6 +40,8 @@ class PrimaryMetric:
 
 
 class Task:
+    """A dataset's declaration; its stages are the protocols below that its class implements."""
+
     name: ClassVar[str]
     #: params model of this task's subsection of each stage section, e.g. {"sample": ...}
     params: ClassVar[dict[str, type[Section]]]
@@ -58,23 +51,6 @@ class Task:
     group_column: ClassVar[str]
     #: values the manifest's `split` column may take
     splits: ClassVar[tuple[str, ...]] = SPLITS
-    #: the test metric `promote` compares, and its direction
-    primary_metric: ClassVar[PrimaryMetric]
-
-    def _module(self, name: str) -> ModuleType:
-        return import_module(f"{type(self).__module__}.{name}")
-
-    def write_sample(self, out_dir: Path, params: Any, seed: int) -> None:
-        self._module("sample").write_sample(out_dir, params, seed)
-
-    def read_raw(self, raw_dir: Path, params: Any, seed: int) -> pd.DataFrame:
-        return self._module("ingest").read_raw(raw_dir, params, seed)
-
-    def label_checks(self, manifest: pd.DataFrame, params: Any) -> pd.DataFrame:
-        return self._module("checks").label_checks(manifest, params)
-
-    def expectations(self, params: Any) -> list[Any]:
-        return self._module("checks").expectations(params)
 
     def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
         """Facts about the dataset for the validation report's `dataset` section.
@@ -85,78 +61,200 @@ class Task:
         """
         return {}
 
+    def commands(self) -> list[Callable[..., None]]:
+        """Commands of this task's own for the CLI (e.g. a server), as Typer functions."""
+        return []
+
+
+P_contra = TypeVar("P_contra", bound=Section, contravariant=True)
+
+
+# The data stages: every task has them.
+@runtime_checkable
+class Samples(Protocol[P_contra]):
+    def write_sample(self, out_dir: Path, params: P_contra, seed: int) -> None:
+        """A small synthetic dataset in the real on-disk format, into `out_dir`."""
+
+
+@runtime_checkable
+class Ingests(Protocol[P_contra]):
+    def read_raw(self, raw_dir: Path, params: P_contra, seed: int) -> pd.DataFrame:
+        """Manifest rows with canonical columns, `split`, `issue` and `issue_detail`."""
+
+
+@runtime_checkable
+class Validates(Checked, Protocol[P_contra]):
+    """A task's own label checks; validation adds the checks every task gets (core)."""
+
+    def label_checks(self, manifest: pd.DataFrame, params: P_contra) -> pd.DataFrame:
+        """The manifest with the derived `check_*` columns the expectations read."""
+
+    def expectations(self, params: P_contra) -> list[Any]:
+        """Great Expectations; row-level ones carry `meta.reason`."""
+
+
+# How a task's processed folder is made: one of these two.
+@runtime_checkable
+class Augments(Protocol[P_contra]):
     def augment(
-        self, valid: pd.DataFrame, raw_dir: Path, out_dir: Path, params: Any, seed: int
+        self, valid: pd.DataFrame, params: P_contra, paths: TaskPaths, seed: int
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
-        return self._module("augment").augment(valid, raw_dir, out_dir, params, seed)
+        """The train split augmented and val/test copied into `paths.processed_dir`:
+        (its manifest, a JSON-able report)."""
 
-    def write_augment_reports(
-        self, report: dict[str, Any], folder: Path, processed_dir: Path
-    ) -> None:
-        self._module("augment").write_reports(report, folder, processed_dir)
+    def write_augment_reports(self, report: dict[str, Any], paths: TaskPaths) -> None:
+        """Plots of the report into `paths.reports_dir`."""
 
+
+@runtime_checkable
+class ExtractsFeatures(Protocol[P_contra]):
     def features(
-        self,
-        valid: pd.DataFrame,
-        raw_dir: Path,
-        params: Any,
-        backbone: Any,
-        out_dir: Path,
-        reports_dir: Path,
-    ) -> dict[str, Any]:
-        features = self._module("features")
-        return features.extract(valid, raw_dir, params, backbone, out_dir, reports_dir)
+        self, valid: pd.DataFrame, params: P_contra, backbone: BackboneParams, paths: TaskPaths
+    ) -> FeaturesSummary:
+        """Cached image embeddings into `paths.processed_dir`, figures into `paths.reports_dir`."""
+
+
+@dataclass(frozen=True)
+class FeaturesSummary:
+    images: int
+    dimensions: int
+
+
+@dataclass(frozen=True)
+class Trained:
+    model: keras.Model
+    history: dict[str, list[float]]  # per-epoch values of each loss and metric
+
+
+@runtime_checkable
+class Trains(Protocol[P_contra]):
+    primary_metric: ClassVar[PrimaryMetric]
 
     def fit(
         self,
-        processed_dir: Path,
-        params: Any,
-        backbone: Any,
+        params: P_contra,
+        backbone: BackboneParams,
+        paths: TaskPaths,
         *,
-        work_dir: Path,
-        assets_dir: Path,
         seed: int,
-        callbacks: list[Any],
-        jit_compile: bool = False,
-    ) -> tuple[Any, dict[str, list[float]]]:
-        return self._module("training").fit(
-            processed_dir,
-            params,
-            backbone,
-            work_dir=work_dir,
-            assets_dir=assets_dir,
-            seed=seed,
-            callbacks=callbacks,
-            jit_compile=jit_compile,
+        jit_compile: bool,
+    ) -> Trained:
+        """A model trained on `paths.processed_dir`, resuming from `paths.checkpoints_dir`;
+        what serving needs besides the weights written into `paths.assets_dir`."""
+
+    def load_model(self, model_path: Path, paths: TaskPaths) -> keras.Model:
+        """The trained model, loaded in safe mode."""
+
+    def log_model(self, model: keras.Model, paths: TaskPaths) -> str:
+        """Log the serving pyfunc (image bytes in, a DataFrame out) to the active MLflow run;
+        its `models:/...` URI."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The trivial model the trained one must beat, scored on the same test split."""
+
+    name: str
+    metrics: dict[str, float]  # named like the model's metrics without `test_`
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What `evaluate` measured and `register`/`promote` read (reports/<task>/metrics.json)."""
+
+    primary: PrimaryMetric
+    metrics: dict[str, float]  # the top-level figures (`test_*` and others); primary among them
+    baseline: Baseline
+    beats_baseline: bool  # by the task's own rule (captions asks for twice the baseline)
+    split_fingerprint: str  # which test split: only figures on the same one compare
+    details: dict[str, Any] = field(default_factory=dict)  # per-class figures, examples, notes
+
+    @property
+    def value(self) -> float:
+        return self.metrics[self.primary.name]
+
+    @property
+    def baseline_value(self) -> float | None:
+        return self.baseline.metrics.get(self.primary.name.removeprefix("test_"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's shape: every figure at the top level, then the baseline and facts."""
+        return {
+            **self.metrics,
+            **self.details,
+            "baseline": {"name": self.baseline.name, **self.baseline.metrics},
+            "beats_baseline": self.beats_baseline,
+            "test_split_hash": self.split_fingerprint,
+        }
+
+    @classmethod
+    def from_json(cls, report: dict[str, Any], primary: PrimaryMetric) -> Evaluation:
+        """A task's report dict (or metrics.json read back) as an Evaluation; one line
+        naming what is missing when it is not one."""
+        baseline = report.get("baseline")
+        missing = [
+            key
+            for key, ok in (
+                (primary.name, _is_number(report.get(primary.name))),
+                ("baseline", isinstance(baseline, dict)),
+                ("beats_baseline", isinstance(report.get("beats_baseline"), bool)),
+                ("test_split_hash", isinstance(report.get("test_split_hash"), str)),
+            )
+            if not ok
+        ]
+        if missing or not isinstance(baseline, dict):
+            raise PipelineError(
+                f"the evaluation report has no {', '.join(missing)}: rerun `pipeline evaluate`"
+            )
+        reserved = {"baseline", "beats_baseline", "test_split_hash"}
+        return cls(
+            primary=primary,
+            metrics={k: float(v) for k, v in report.items() if _is_number(v)},
+            baseline=Baseline(
+                str(baseline.get("name", "")),
+                {k: float(v) for k, v in baseline.items() if _is_number(v)},
+            ),
+            beats_baseline=bool(report["beats_baseline"]),
+            split_fingerprint=str(report["test_split_hash"]),
+            details={k: v for k, v in report.items() if not _is_number(v) and k not in reserved},
         )
 
-    def load_model(self, model_path: Path, assets_dir: Path) -> Any:
-        """The trained Keras model, in safe mode; uncompiled, as scoring needs no optimizer."""
-        import keras
 
-        return keras.models.load_model(model_path, safe_mode=True, compile=False)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
-    def log_model(self, model: Any, assets_dir: Path, processed_dir: Path) -> str:
-        """Log the serving model to the active run; its `models:/...` URI."""
-        return self._module("training").log_model(model, assets_dir, processed_dir)
 
+@runtime_checkable
+class Evaluates(Protocol[P_contra]):
     def evaluate(
-        self,
-        model: Any,
-        valid: pd.DataFrame,
-        raw_dir: Path,
-        params: Any,
-        out_dir: Path,
-        *,
-        processed_dir: Path,
-        assets_dir: Path,
-    ) -> dict[str, Any]:
-        return self._module("evaluate").evaluate(
-            model,
-            valid,
-            raw_dir,
-            params,
-            out_dir,
-            processed_dir=processed_dir,
-            assets_dir=assets_dir,
-        )
+        self, model: keras.Model, valid: pd.DataFrame, params: P_contra, paths: TaskPaths
+    ) -> Evaluation:
+        """The model on the untouched test split beside the trivial baseline; plots into
+        `paths.reports_dir`."""
+
+
+@dataclass(frozen=True)
+class PredictOption:
+    """An option of `pipeline predict` a task reads, e.g. `--beam 3`."""
+
+    name: str  # the option is --<name with dashes>
+    type: type  # bool, int, float, str or Path
+    default: Any
+    help: str
+    to_model: bool = True  # passed to the pyfunc as a param (else only the task reads it)
+    min: float | None = None  # bounds a number must keep, checked before any model loads
+    max: float | None = None
+
+
+@runtime_checkable
+class Predicts(Protocol):
+    """How `pipeline predict <task>` talks to the task's registered pyfunc."""
+
+    @property
+    def predict_options(self) -> tuple[PredictOption, ...]:
+        """Options of `pipeline predict` this task reads (`to_model` ones go to the pyfunc)."""
+
+    def prediction_lines(
+        self, images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]
+    ) -> list[str]:
+        """One line per image (and any file an option asks for, e.g. drawn images)."""

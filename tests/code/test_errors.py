@@ -65,12 +65,10 @@ def test_predict_on_a_missing_file_names_it(tmp_path, no_model):
     assert "no such image file" in line and "gone.png" in line
 
 
-def test_predict_driving_on_a_frame_of_the_wrong_size_says_the_size(
-    tmp_path, no_model, write_image
-):
+def test_predict_with_another_task_s_option_names_it(tmp_path, no_model, write_image):
     photo = write_image(tmp_path / "photo.png", 96, 64)
-    line = one_line_error(runner.invoke(app, ["predict", "driving", str(photo)]))
-    assert "must be 320x160" in line and "photo.png is 96x64" in line
+    line = one_line_error(runner.invoke(app, ["predict", "driving", str(photo), "--beam", "3"]))
+    assert line == "error: driving has no option --beam"
 
 
 def test_predict_prints_nothing_but_its_answers(tmp_path, monkeypatch, write_image):
@@ -101,7 +99,7 @@ def test_a_model_that_cannot_be_loaded_is_one_line(tmp_path, write_image, monkey
 
 @pytest.mark.parametrize(
     ("stage", "task", "have"),
-    [("augment", "captions", "plates, driving"), ("features", "driving", "captions")],
+    [("augment", "captions", "plates, plates_text, driving"), ("features", "driving", "captions")],
 )
 def test_a_stage_the_task_does_not_have_is_refused_before_anything_runs(
     tmp_path, monkeypatch, stage, task, have
@@ -112,10 +110,11 @@ def test_a_stage_the_task_does_not_have_is_refused_before_anything_runs(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stages_are_offered_by_the_tasks_that_have_their_module():
-    assert tasks_with("augment") == ["plates", "driving"]
+def test_stages_are_offered_by_the_tasks_that_implement_their_protocol():
+    assert tasks_with("augment") == ["plates", "plates_text", "driving"]
     assert tasks_with("features") == ["captions"]
-    assert tasks_with("train") == ["plates", "driving", "captions"]
+    assert tasks_with("sample") == ["plates", "driving", "captions"]  # plates_text reads plates
+    assert tasks_with("train") == ["plates", "plates_text", "driving", "captions"]
 
 
 def test_a_driving_log_with_binary_bytes_is_a_rejected_row_not_a_crash(tmp_path, monkeypatch):

@@ -68,13 +68,14 @@ def _draws_inside_training(project, monkeypatch, store_uri):
     from pipeline.config import load_config
     from pipeline.stages import train
     from pipeline.tasks import TASKS
+    from pipeline.tasks.base import Trained
 
     seen = {}
 
     def fit(*args, **kwargs):
         seen["draws"] = (random.random(), float(np.random.rand()), float(keras.random.uniform(())))
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        return model, {"loss": [1.0], "val_loss": [1.0]}
+        return Trained(model, {"loss": [1.0], "val_loss": [1.0]})
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store_uri)
     monkeypatch.setattr(TASKS["driving"], "fit", fit)

@@ -1,0 +1,106 @@
+"""`promote` and `models`: the registry's aliases and promotion history."""
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from pipeline.cli.common import TaskArgument, fail, stderr, stdout
+from pipeline.core.errors import PipelineError
+from pipeline.tasks import Trains, task_with
+from pipeline.tasks.base import PrimaryMetric
+
+
+def _primary(task_name: str) -> PrimaryMetric:
+    """The primary metric of a task that has a model (one line if it has none)."""
+    try:
+        return task_with(task_name, "promote", Trains).primary_metric
+    except PipelineError as err:
+        raise fail(err) from None
+
+
+def promote(
+    task: TaskArgument,
+    version: Annotated[
+        int | None, typer.Option(help="Version to promote (default: the `candidate`).")
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Promote even if it does not beat the champion (never a non-finite metric).",
+        ),
+    ] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Give `champion` back to its previous holder.")
+    ] = False,
+) -> None:
+    """Move TASK's `champion` alias to a version that beats the current champion.
+
+    Both are compared on the primary test metric measured on the same test split; a
+    version whose metric is not finite is never promoted. Every decision (who, when, both
+    versions and figures, forced or not, why) is appended to the promotion history: tags
+    `promotion.NNNN.*` on the registered model and on the version, shown by `models --history`.
+    """
+    from pipeline.core import registry, tracking
+
+    primary = _primary(task.value)
+    try:
+        tracking.configure_tracking()
+        if rollback:
+            decision = registry.rollback(task.value, primary)
+        else:
+            decision = registry.promote(task.value, primary, version=version, force=force)
+    except PipelineError as err:
+        raise fail(err) from None
+    (stdout if decision.promoted else stderr).print(escape(f"{task.value}: {decision.reason}"))
+    if not decision.promoted:
+        if "does not beat" in decision.reason or "different test splits" in decision.reason:
+            stderr.print("(--force promotes it anyway; `pipeline models` lists the versions)")
+        raise typer.Exit(1)
+
+
+def models(
+    task: TaskArgument,
+    history: Annotated[
+        bool, typer.Option("--history", help="Also print every promotion decision, oldest first.")
+    ] = False,
+) -> None:
+    """List TASK's registered versions with their aliases, primary metric and last decision."""
+    from rich.table import Table
+
+    from pipeline.core import registry, tracking
+
+    primary = _primary(task.value)
+    try:
+        tracking.configure_tracking()
+        versions = registry.list_versions(task.value)
+        records = registry.promotion_history(task.value) if history else []
+    except PipelineError as err:
+        raise fail(err) from None
+    table = Table(
+        title=f"{task.value} models ({primary.name}, "
+        f"{'higher' if primary.greater_is_better else 'lower'} is better)"
+    )
+    for column in ("version", "aliases", primary.name, "run", "created", "last decision"):
+        table.add_column(column)
+    for row in versions:
+        value = row.get("primary_value")
+        table.add_row(
+            str(row["version"]),
+            ", ".join(row.get("aliases", [])),
+            "-" if value is None else f"{value:.4f}",
+            str(row.get("run_id", ""))[:8],
+            str(row.get("created", "")),
+            str(row.get("promotion", "")),
+        )
+    stdout.print(table)
+    for record in records:
+        stdout.print(
+            escape(
+                f"{record.seq:04d} {record.at} {record.by} {record.action} v{record.version}: "
+                f"{record.outcome}, champion {record.champion_before} -> {record.champion_after} "
+                f"({record.metric} {record.candidate_value} vs {record.champion_value}"
+                f"{', forced' if record.forced else ''}) {record.reason}"
+            )
+        )

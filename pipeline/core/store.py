@@ -1,0 +1,100 @@
+"""The MLflow store: which one (the embedded SQLite file or a team server), with bounded HTTP
+retries, and how its answers are read: a definite "not found" versus a failing store.
+
+MLflow is imported inside functions: it costs seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pipeline.core.errors import PipelineError
+
+
+def project_root() -> Path:
+    """The main project: `$DVC_ROOT` or the cwd, walked out of any `.dvc/tmp/exps/` copy."""
+    root = Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
+    parts = root.parts
+    for index in range(len(parts) - 2):
+        if parts[index : index + 3] == (".dvc", "tmp", "exps"):
+            return Path(*parts[:index])
+    return root
+
+
+# MLflow's HTTP client retries for minutes by default (7 retries, backoff factor 2, 120 s
+# timeout). These bound one call to ~50 s against a silent host and ~3 s against a refused
+# port; a value the user exported wins.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+}
+
+
+def configure_tracking(check: bool = True) -> str:
+    """Point MLflow at the shared server, or at the project's embedded store.
+
+    HTTP calls get short retry and timeout defaults, and with `check` a server is asked
+    once for an experiment so that an unreachable one fails here, on one line, naming it.
+    """
+    import mlflow
+
+    for name, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or embedded_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    if check and uri.startswith(("http://", "https://")):
+        try:
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)
+        except Exception as err:  # any failure to reach the server, whatever raised it
+            raise store_error(err, "reaching it", uri) from err
+    return uri
+
+
+def store_error(err: BaseException, doing: str, uri: str | None = None) -> PipelineError:
+    """One line naming the store and what failed, for an error that is not a plain answer."""
+    import mlflow
+
+    uri = uri or mlflow.get_tracking_uri()
+    return PipelineError(
+        f"MLflow store {uri} failed while {doing}: {_short(err)} "
+        "(is the server up? MLFLOW_TRACKING_URI picks the store; unset it for the embedded one)"
+    )
+
+
+NOT_FOUND_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST"}
+
+
+def is_not_found(err: BaseException) -> bool:
+    """True only for the store's own answer that an alias, model or version does not exist.
+
+    MLflow 3.17 raises `MlflowException` (a `RestException` over HTTP) with
+    INVALID_PARAMETER_VALUE for a missing alias and RESOURCE_DOES_NOT_EXIST for a missing
+    model or version; transport failures come as INTERNAL_ERROR.
+    """
+    from mlflow.exceptions import MlflowException
+
+    return (
+        isinstance(err, MlflowException)
+        and err.error_code in NOT_FOUND_CODES
+        and "not found" in str(err).lower()
+    )
+
+
+def _short(err: BaseException) -> str:
+    """The telling part of an MLflow/requests message (`[Errno 111] Connection refused`)."""
+    text = " ".join(str(err).split())
+    errno = re.search(r"\[Errno -?\d+\][^\"')\]]*", text)
+    if errno:
+        return errno.group(0).strip()
+    if "timed out" in text or "timeout" in text.lower():
+        return "the request timed out (MLFLOW_HTTP_REQUEST_TIMEOUT)"
+    return text[:200] or type(err).__name__
+
+
+def embedded_uri() -> str:
+    return f"sqlite:///{project_root() / 'mlflow.db'}"
