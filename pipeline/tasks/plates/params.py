@@ -9,7 +9,9 @@ from pydantic import Field, model_validator
 from pipeline.core.model_params import FinetuneParams
 from pipeline.core.section import ImageSizeLimits, Section
 
-ASPECT = (1.3, 1.4)  # plate width / height
+ASPECT = (1.3, 1.4)  # plate width / height (two-line motorbike plates)
+ONE_LINE_ASPECT = (3.5, 4.5)  # one-line car plates
+ONE_LINE_WIDTH = 1.5  # one-line plates are this much wider than the width range says
 JITTER = 0.08  # largest corner shift for the perspective, as a fraction of plate width
 
 
@@ -21,6 +23,7 @@ class PlatesSampleParams(Section):
     min_plate_width: float = Field(0.10, gt=0, le=0.5)  # plate width as a fraction of width
     max_plate_width: float = Field(0.35, gt=0, le=0.5)
     two_plate_fraction: float = Field(0.1, ge=0, le=1)  # share of plate photos with two plates
+    one_line_fraction: float = Field(0.15, ge=0, le=1)  # share of plates on one line (cars)
     distractor_fraction: float = Field(0.2, ge=0, le=1)  # photos with a plain light panel
     jpeg_quality: int = Field(90, ge=1, le=100)  # labelImg datasets are usually camera JPEGs
 

@@ -1,8 +1,10 @@
 """Synthetic Vietnamese motorbike plates in a dim tunnel, written as a labelImg YOLO folder.
 
 Each photo is a dark, noisy tunnel scene with light streaks and blurred "motorbike" shapes;
-most carry one two-line plate (`59-X1` over `123.45`), a few carry two, and a share carry
-none. The plate is warped with a small perspective jitter and its YOLO box is the enclosing
+most carry one plate, a few carry two, and a share carry none. Most plates are two-line
+motorbike plates (`59-X1` over `123.45`), a share one-line car plates (`51F-123.45`); each
+plate's text is written in the label's sidecar `<stem>.plate.txt` (formats/text.py).
+The plate is warped with a small perspective jitter and its YOLO box is the enclosing
 rectangle of the warped corners. Text is what tells a plate from the plain light panels that
 also appear, so a detector has to learn more than "bright rectangle".
 """
@@ -15,29 +17,47 @@ import cv2
 import numpy as np
 
 from pipeline.core.progress import track
-from pipeline.tasks.plates.params import ASPECT, JITTER, PlatesSampleParams
+from pipeline.tasks.plates.formats.text import (
+    LETTERS,
+    SIDECAR_SUFFIX,
+    canonical,
+    sidecar_lines,
+)
+from pipeline.tasks.plates.params import (
+    ASPECT,
+    JITTER,
+    ONE_LINE_ASPECT,
+    ONE_LINE_WIDTH,
+    PlatesSampleParams,
+)
 
 CLASS_NAME = "plate"
-LETTERS = "ABCDEFGHKLMNPSTUVXYZ"  # letters seen in the series of Vietnamese plates
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX)
 CANVAS_HEIGHT = 120  # plates are drawn at this height, then shrunk to their size in the photo
 
 Box = tuple[float, float, float, float]  # x_min, y_min, x_max, y_max in pixels
 
 
-def _plate_text(rng: np.random.Generator) -> tuple[str, str]:
-    """Top line `59-X1`, bottom line `123.45` or `1234`."""
+def plate_lines(rng: np.random.Generator, one_line: bool) -> list[str]:
+    """Text as printed: motorbike `59-X1` over `123.45` (or `1234`); car `51F-123.45`."""
 
     def digits(k: int) -> str:
         return "".join(str(d) for d in rng.integers(0, 10, k))
 
-    top = f"{rng.integers(11, 100)}-{LETTERS[rng.integers(len(LETTERS))]}{rng.integers(1, 10)}"
-    bottom = f"{digits(3)}.{digits(2)}" if rng.random() < 0.7 else digits(4)
-    return top, bottom
+    number = f"{digits(3)}.{digits(2)}" if rng.random() < 0.7 else digits(4)
+    if one_line:
+        return [f"{rng.integers(11, 100)}{LETTERS[rng.integers(len(LETTERS))]}-{number}"]
+    return [
+        f"{rng.integers(11, 100)}-{LETTERS[rng.integers(len(LETTERS))]}{rng.integers(1, 10)}",
+        number,
+    ]
 
 
-def _render_plate(rng: np.random.Generator, aspect: float) -> np.ndarray:
-    """A frontal plate: light background, dark border, two centred lines of dark text."""
+def render_plate(
+    rng: np.random.Generator, aspect: float, one_line: bool = False
+) -> tuple[np.ndarray, str]:
+    """A frontal plate (light background, dark border, centred dark text) and its canonical
+    text (`59X1-12345`, as GreenParking writes it)."""
     h = CANVAS_HEIGHT
     w = round(h * aspect)
     paint = rng.integers(195, 250) + rng.integers(-8, 9, 3)
@@ -49,13 +69,14 @@ def _render_plate(rng: np.random.Generator, aspect: float) -> np.ndarray:
     plate[band:-band, band:-band] = paint
     font = FONTS[rng.integers(len(FONTS))]
     thickness = int(rng.integers(3, 6))
-    for line, text in enumerate(_plate_text(rng)):
+    lines = plate_lines(rng, one_line)
+    for line, text in enumerate(lines):
         (tw, th), _ = cv2.getTextSize(text, font, 1.0, thickness)
-        scale = min(0.8 * w / tw, 0.34 * h / th)
+        scale = min(0.8 * w / tw, (0.6 if one_line else 0.34) * h / th)
         (tw, th), _ = cv2.getTextSize(text, font, scale, thickness)
-        baseline_y = round(h * (0.43 if line == 0 else 0.85))
+        baseline_y = round(h * (0.8 if one_line else 0.43 if line == 0 else 0.85))
         cv2.putText(plate, text, ((w - tw) // 2, baseline_y), font, scale, ink, thickness)
-    return plate
+    return plate, canonical(" ".join(lines))
 
 
 def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
@@ -102,13 +123,19 @@ def _draw_bike(rng: np.random.Generator, image: np.ndarray, box: Box) -> None:
     image[:] = cv2.GaussianBlur(layer, (0, 0), rng.uniform(1.0, 2.5))
 
 
-def _place(rng: np.random.Generator, params: PlatesSampleParams, taken: list[Box]) -> np.ndarray:
+def _place(
+    rng: np.random.Generator,
+    params: PlatesSampleParams,
+    taken: list[Box],
+    aspect: tuple[float, float] = ASPECT,
+) -> np.ndarray:
     """Corners (clockwise from top-left) of a jittered plate quad that fits inside the image
     and overlaps no box in `taken`."""
     width, height = params.width, params.height
     for _ in range(100):
         pw = rng.uniform(params.min_plate_width, params.max_plate_width) * width
-        ph = pw / rng.uniform(*ASPECT)
+        pw *= ONE_LINE_WIDTH if aspect == ONE_LINE_ASPECT else 1.0  # as tall text as two-line
+        ph = pw / rng.uniform(*aspect)
         jitter = JITTER * pw
         x = rng.uniform(jitter, width - pw - jitter)
         y = rng.uniform(jitter, height - ph - jitter)
@@ -148,12 +175,15 @@ def _paste(image: np.ndarray, patch: np.ndarray, corners: np.ndarray) -> None:
     roi[:] = roi + (warped - roi) * cv2.merge([alpha] * 3)
 
 
-def _plate_patch(rng: np.random.Generator, corners: np.ndarray) -> np.ndarray:
-    """A plate rendered large, then shrunk with area averaging to about its size on screen."""
+def _plate_patch(
+    rng: np.random.Generator, corners: np.ndarray, one_line: bool
+) -> tuple[np.ndarray, str]:
+    """A plate rendered large, then shrunk with area averaging to about its size on screen;
+    and its canonical text."""
     w = max(8, round(float(np.linalg.norm(corners[1] - corners[0]))))
     h = max(6, round(float(np.linalg.norm(corners[3] - corners[0]))))
-    plate = _render_plate(rng, aspect=w / h)
-    return cv2.resize(plate, (w, h), interpolation=cv2.INTER_AREA)
+    plate, text = render_plate(rng, aspect=w / h, one_line=one_line)
+    return cv2.resize(plate, (w, h), interpolation=cv2.INTER_AREA), text
 
 
 def _distractor(rng: np.random.Generator, image: np.ndarray) -> None:
@@ -168,14 +198,15 @@ def _distractor(rng: np.random.Generator, image: np.ndarray) -> None:
 
 def _photo(
     rng: np.random.Generator, params: PlatesSampleParams, n_plates: int
-) -> tuple[np.ndarray, list[Box]]:
-    """One finished photo (uint8 BGR) and its plate boxes in pixels."""
+) -> tuple[np.ndarray, list[Box], list[str]]:
+    """One finished photo (uint8 BGR), its plate boxes in pixels and their texts."""
     size = (params.width, params.height)
     image = _background(rng, *size)
     quads: list[np.ndarray] = []
     boxes: list[Box] = []
-    for _ in range(n_plates):
-        quads.append(_place(rng, params, boxes))
+    one_line = [bool(rng.random() < params.one_line_fraction) for _ in range(n_plates)]
+    for single in one_line:
+        quads.append(_place(rng, params, boxes, ONE_LINE_ASPECT if single else ASPECT))
         boxes.append(_enclosing_box(quads[-1], *size))
     plateless = rng.random() < (0.7 if n_plates == 0 else 0.2)  # bike seen from the side, etc.
     extra = [_enclosing_box(_place(rng, params, []), *size)] if plateless else []
@@ -183,11 +214,14 @@ def _photo(
         _draw_bike(rng, image, box)
     if rng.random() < params.distractor_fraction:
         _distractor(rng, image)
-    for corners in quads:
-        _paste(image, _plate_patch(rng, corners), corners)
+    texts = []
+    for corners, single in zip(quads, one_line, strict=True):
+        patch, text = _plate_patch(rng, corners, single)
+        _paste(image, patch, corners)
+        texts.append(text)
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.0)) * rng.uniform(0.55, 1.0)
     image += (rng.random(image.shape, np.float32) - 0.5) * rng.uniform(7, 24)  # sensor noise
-    return cv2.convertScaleAbs(np.clip(image, 0, 255, out=image)), boxes  # rounds to uint8
+    return cv2.convertScaleAbs(np.clip(image, 0, 255, out=image)), boxes, texts  # to uint8
 
 
 def _yolo_lines(boxes: list[Box], width: int, height: int) -> str:
@@ -218,7 +252,7 @@ def write_sample(out_dir: Path, params: PlatesSampleParams, seed: int) -> None:
     (out_dir / "classes.txt").write_text(f"{CLASS_NAME}\n", encoding="utf-8")
     for index in track(range(params.images), "plates: rendering"):
         stem = f"xemay_{index + 1:0{digits}d}"
-        image, boxes = _photo(photo_rngs[index], params, counts[index])
+        image, boxes, texts = _photo(photo_rngs[index], params, counts[index])
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, params.jpeg_quality])
         if not ok:
             raise RuntimeError(f"could not encode {stem}.jpg")
@@ -226,3 +260,7 @@ def write_sample(out_dir: Path, params: PlatesSampleParams, seed: int) -> None:
         (out_dir / f"{stem}.txt").write_text(
             _yolo_lines(boxes, params.width, params.height), encoding="utf-8"
         )
+        if texts:  # the plate-text sidecar (formats/text.py), one line per label line
+            (out_dir / f"{stem}{SIDECAR_SUFFIX}").write_text(
+                sidecar_lines(list(texts)), encoding="utf-8"
+            )

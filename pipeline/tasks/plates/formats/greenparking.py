@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.core.paths import is_utf8, printable
 from pipeline.tasks.plates.formats.rows import issue, name_classes, new_row
+from pipeline.tasks.plates.formats.text import split_text
 from pipeline.tasks.plates.formats.tree import IMAGE_SUFFIXES, Tree, is_inside, relative
 
 LAYOUT = "greenparking"
@@ -164,9 +165,12 @@ class GreenParking:
         except Exception as err:  # Pillow raises many types on bad files
             return row | issue("unreadable image", f"{row['image']}: {printable(str(err))}")
         ids = [0] * len(chosen.boxes)
+        texts, problem = split_text(chosen.text, len(chosen.boxes))
         return row | {
             "boxes": _to_yolo(chosen.boxes, width, height),
             "class_ids": ids,
             "class_names": name_classes(ids, self.names),
             "plate_text": chosen.text,
+            "plate_texts": texts,
+            "plate_text_issue": problem and f"{self._where(chosen)}: {problem}",
         }

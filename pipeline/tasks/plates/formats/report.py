@@ -12,6 +12,10 @@ def _count(values: pd.Series) -> dict[str, int]:
     return {str(key): int(n) for key, n in values.value_counts().sort_index().items()}
 
 
+def _has_text(texts: Any) -> bool:
+    return any(text is not None for text in texts)
+
+
 def _folder(rows: pd.DataFrame, valid_rows: int) -> dict[str, Any]:
     ok = rows[rows["issue"].isna()]
     issues = rows["issue"].fillna("")
@@ -26,7 +30,8 @@ def _folder(rows: pd.DataFrame, valid_rows: int) -> dict[str, Any]:
         "polygons": int(ok["n_polygons"].sum()),
         "negatives": int((ok["n_boxes"] == 0).sum()),
         "unlabelled": int(issues.str.startswith("unlabelled").sum()),
-        "with_plate_text": int(ok["plate_text"].notna().sum()),
+        "with_plate_text": int(ok["plate_texts"].map(_has_text).sum()),
+        "plate_text_issues": int(ok["plate_text_issue"].notna().sum()),
         "duplicate_annotations_skipped": int(rows["duplicate_labels"].map(len).sum()),
         "photos": int(rows["photo"].nunique()),
         "classes": dict(sorted(classes.items())),

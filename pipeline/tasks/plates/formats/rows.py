@@ -23,6 +23,8 @@ COLUMNS = [
     "boxes",  # normalised [x_center, y_center, width, height]
     "n_polygons",  # boxes that came from polygon lines
     "plate_text",  # GreenParking's plate text, when the annotation has one
+    "plate_texts",  # one text per box (None: unknown), from location.txt or the sidecar
+    "plate_text_issue",  # why the text could not be matched to the boxes (not the boxes)
     "duplicate_labels",  # other annotations of the same image, identical, not used
     "issue",
     "issue_detail",
@@ -61,6 +63,7 @@ def new_row(
         "class_ids": [],
         "class_names": [],
         "boxes": [],
+        "plate_texts": [],
         "n_polygons": 0,
         "duplicate_labels": [],
     }

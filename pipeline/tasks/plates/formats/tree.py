@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.paths import UnsafePathError, resolve_inside
+from pipeline.tasks.plates.formats.text import is_sidecar
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
@@ -22,6 +23,8 @@ class Tree:
     root: Path
     images: list[Path] = field(default_factory=list)
     texts: list[Path] = field(default_factory=list)
+    #: plate-text sidecars (`<stem>.plate.txt`), read with their label, never as labels
+    sidecars: list[Path] = field(default_factory=list)
     #: folder symlinks that point outside the root (never followed)
     outside_links: list[Path] = field(default_factory=list)
 
@@ -43,6 +46,8 @@ def scan(root: Path) -> Tree:
                 continue
             if suffix in IMAGE_SUFFIXES:
                 tree.images.append(here / name)
+            elif is_sidecar(here / name):
+                tree.sidecars.append(here / name)
             elif suffix == ".txt":
                 tree.texts.append(here / name)
     return tree

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from pipeline.core.paths import printable
 from pipeline.tasks.plates.formats.rows import issue, name_classes
+from pipeline.tasks.plates.formats.text import read_sidecar, sidecar_of
 from pipeline.tasks.plates.formats.tree import is_inside, relative
 
 
@@ -79,7 +80,8 @@ def parse_label(text: str) -> YoloLabel:
 
 
 def label_columns(root: Path, label: Path, names: list[str]) -> dict[str, Any]:
-    """Row columns read from one label file: boxes and classes, or a malformed-file issue."""
+    """Row columns read from one label file: boxes and classes, or a malformed-file issue;
+    the plate texts from its sidecar, if any (a broken sidecar is noted, the boxes kept)."""
     shown = printable(relative(root, label))
     try:
         parsed = parse_label(label.read_bytes().decode("utf-8"))
@@ -87,11 +89,14 @@ def label_columns(root: Path, label: Path, names: list[str]) -> dict[str, Any]:
         return issue("malformed label file", f"{shown}: {printable(str(err))}")
     except OSError as err:
         return issue("unreadable label file", f"{shown}: {err.strerror}")
+    texts, problem = read_sidecar(sidecar_of(label), len(parsed.boxes))
     return {
         "class_ids": parsed.class_ids,
         "class_names": name_classes(parsed.class_ids, names),
         "boxes": parsed.boxes,
         "n_polygons": parsed.polygons,
+        "plate_texts": texts,
+        "plate_text_issue": problem and printable(problem),
     }
 
 

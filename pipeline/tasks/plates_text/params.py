@@ -1,0 +1,66 @@
+"""Params of the plates_text task (reading plate text), one model per stage section."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from pipeline.core.section import ImageSizeLimits, Section
+
+
+class PlateTextIngestParams(Section):
+    val_fraction: float = Field(0.15, ge=0, lt=1)
+    test_fraction: float = Field(0.2, ge=0, lt=1)
+    classes: list[str] = Field(
+        default_factory=lambda: ["plate"],
+        description="names of class ids when a dataset names none (as ingest.plates.classes)",
+    )
+
+
+class PlateTextValidateParams(ImageSizeLimits):
+    min_length: int = Field(4, ge=1, description="canonical text shorter than this is rejected")
+    max_length: int = Field(12, ge=1, description="longer than this is rejected")
+    min_box_pixels: int = Field(
+        8, ge=1, description="a plate box narrower or lower than this in pixels is unreadable"
+    )
+
+
+class PlateTextAugmentParams(Section):
+    """Crops cut with the true boxes, as the recogniser reads them; train crops varied."""
+
+    height: int = Field(32, ge=16, description="recogniser input rows")
+    width: int = Field(
+        128, ge=32, description="recogniser input columns (a two-line plate's halves side by side)"
+    )
+    margin: float = Field(0.05, ge=0, le=0.5, description="box grown by this share per side")
+    copies: int = Field(4, ge=0, description="augmented variants per train crop, besides itself")
+    max_shift: float = Field(0.06, ge=0, le=0.3, description="box corners jitter, share of side")
+    max_rotation: float = Field(4.0, ge=0, le=30, description="degrees, U(-r, r)")
+    brightness: float = Field(0.35, ge=0, lt=1, description="value scaled by U(1-b, 1+b)")
+    blur_probability: float = Field(0.3, ge=0, le=1)
+    synthetic: int = Field(
+        0, ge=0, description="rendered plates added to the train split (0: none)"
+    )
+    synthetic_one_line_fraction: float = Field(0.15, ge=0, le=1)
+    grid_images: int = Field(24, ge=1, description="train crops drawn in the report grid")
+
+
+class PlateTextTrainParams(Section):
+    batch_size: int = Field(32, gt=0)
+    epochs: int = Field(25, gt=0)
+    learning_rate: float = Field(2e-3, gt=0)
+    patience: int = Field(6, gt=0, description="early stopping on val_loss, best weights kept")
+    conv_filters: tuple[int, int, int] = Field((32, 64, 96), description="per conv block")
+    rnn_units: int = Field(64, gt=0, description="per direction of the bidirectional GRU")
+    dropout: float = Field(0.2, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _positive(self) -> PlateTextTrainParams:
+        if min(self.conv_filters) <= 0:
+            raise ValueError("conv_filters must be positive")
+        return self
+
+
+class PlateTextEvaluateParams(Section):
+    batch_size: int = Field(64, gt=0)
+    examples: int = Field(16, ge=0, description="test crops drawn with their reading")
+    max_positions: int = Field(10, ge=1, description="character positions in the confusion plot")

@@ -1,0 +1,113 @@
+"""Train the plate reader on the crops; log it so it serves crop bytes -> text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.finetune import two_phase_fit
+from pipeline.core.model_params import FinetuneParams
+from pipeline.core.progress import epoch_progress
+from pipeline.core.splits import training_splits
+from pipeline.core.tfdata import image_dataset
+from pipeline.tasks.plates.formats.text import CHARSET
+from pipeline.tasks.plates_text.augment import GEOMETRY, MANIFEST
+from pipeline.tasks.plates_text.model import build_model, ctc_loss, encode
+from pipeline.tasks.plates_text.params import PlateTextTrainParams
+
+if TYPE_CHECKING:
+    import keras
+
+READER_FILE = "reader.json"  # charset and crop geometry, beside the weights
+
+
+def reader_config(processed_dir: Path) -> dict[str, Any]:
+    """What reading needs besides the weights: the charset and how crops are cut."""
+    geometry = json.loads((processed_dir / GEOMETRY).read_text())
+    return {"charset": CHARSET, **geometry}
+
+
+def fit(
+    processed_dir: Path,
+    params: PlateTextTrainParams,
+    *,
+    assets_dir: Path,
+    work_dir: Path,
+    seed: int,
+    jit_compile: bool = False,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """A reader trained on the train crops, early-stopped on the val crops' CTC loss;
+    `reader.json` (charset, crop geometry) written into `assets_dir`."""
+    train, val = training_splits(
+        processed_dir / MANIFEST,
+        "plates_text",
+        "plate crops",
+        "label more plates with text or lower ingest.plates_text.val_fraction",
+    )
+    config = reader_config(processed_dir)
+    steps = config["width"] // 4
+    datasets = [
+        image_dataset(
+            processed_dir,
+            rows["image"].tolist(),
+            encode(rows["target"].tolist(), CHARSET, steps).astype("float32"),
+            params.batch_size,
+            shuffle=shuffle,
+            seed=seed,
+        )
+        for rows, shuffle in ((train, True), (val, False))
+    ]
+    model = build_model(params, config["height"], config["width"], len(CHARSET))
+    history = two_phase_fit(
+        model,
+        datasets[0],
+        datasets[1],
+        FinetuneParams(
+            head_epochs=params.epochs,
+            finetune_epochs=0,
+            learning_rate=params.learning_rate,
+            patience=params.patience,
+        ),
+        loss=ctc_loss,
+        metrics=[],
+        work_dir=work_dir,
+        callbacks=[epoch_progress("plates_text", len(train), params.epochs)],
+        jit_compile=jit_compile,
+        verbose=0,
+    )
+    assets_dir.mkdir(parents=True, exist_ok=True)
+    (assets_dir / READER_FILE).write_text(json.dumps(config, indent=2))
+    return model, history
+
+
+def load_reader(model_path: Path) -> keras.Model:
+    import keras
+
+    return keras.models.load_model(model_path, safe_mode=True, compile=False)
+
+
+def log_model(model: keras.Model, assets_dir: Path) -> str:
+    """A pyfunc from code (no pickle): plate crop bytes in, `text` and `score` out."""
+    import tempfile
+
+    import mlflow
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    from pipeline.core.serving import requirements
+    from pipeline.tasks.plates_text import serving
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model_file = Path(tmp) / "reader.keras"
+        model.save(model_file)
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=serving.__file__,
+            artifacts={"reader": str(model_file), "config": str(assets_dir / READER_FILE)},
+            signature=ModelSignature(
+                inputs=Schema([ColSpec("binary", "image")]),
+                outputs=Schema([ColSpec("string", "text"), ColSpec("double", "score")]),
+            ),
+            pip_requirements=requirements(),
+        ).model_uri
