@@ -27,11 +27,13 @@ $(VENV)/.installed: $(BIN)/python requirements/main.lock pyproject.toml
 	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-# The tests also use the team server's PostgreSQL driver (requirements/server.lock).
-$(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock requirements/server.lock
-	@echo "Installing the dev tools of requirements/dev.lock and server.lock into $(VENV)"
+# The tests also use the team server's PostgreSQL driver (requirements/server.lock) and the
+# simulator drive server's old Socket.IO generation (requirements/drive.lock).
+$(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock requirements/server.lock \
+  requirements/drive.lock
+	@echo "Installing the dev tools of requirements/dev.lock, server.lock and drive.lock into $(VENV)"
 	@$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python \
-	  -r requirements/dev.lock -r requirements/server.lock
+	  -r requirements/dev.lock -r requirements/server.lock -r requirements/drive.lock
 	@touch $@
 
 install: $(VENV)/.installed ## Create .venv from the lock file
@@ -60,6 +62,7 @@ lock: $(BIN)/python ## Re-resolve requirements/*.lock from requirements/*.in
 	cd requirements && ../$(UV) pip compile main.in --python-version 3.11 -o main.lock
 	cd requirements && ../$(UV) pip compile dev.in --python-version 3.11 -o dev.lock
 	cd requirements && ../$(UV) pip compile server.in --python-version 3.11 -o server.lock
+	cd requirements && ../$(UV) pip compile drive.in --python-version 3.11 -o drive.lock
 
 ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db
@@ -80,6 +83,12 @@ server: install ## Team MLflow server (PostgreSQL at $PG_URI, else mlflow.db) on
 	  MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
 	  exec $(BIN)/mlflow server --serve-artifacts --artifacts-destination $(abspath mlartifacts) \
 	  --host $(SERVER_HOST) --port $(SERVER_PORT)
+
+# The Udacity simulator's drive server (its old Socket.IO generation is the `drive` extra).
+.PHONY: drive
+drive: install ## Drive the Udacity simulator with models:/driving@champion (ARGS="--record DIR")
+	@$(UV) pip install --quiet --python $(BIN)/python -r requirements/drive.lock
+	$(BIN)/pipeline drive $(ARGS)
 
 clean: ## Remove the virtual environment
 	rm -rf $(VENV)

@@ -64,7 +64,9 @@ def decode_resized(data: tf.Tensor, size: int) -> tf.Tensor:
     """Encoded image bytes -> float32 RGB `size` x `size`, as the extractor wants them."""
     import tensorflow as tf
 
-    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    from pipeline.core.tfdata import decode_rgb
+
+    image = decode_rgb(data)
     return tf.image.resize(tf.cast(image, tf.float32), (size, size), antialias=True)
 
 

@@ -60,7 +60,9 @@ def downsample_straight(
 def _variant(
     row: pd.Series, raw_dir: Path, params: DrivingAugmentParams, rng: np.random.Generator
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    camera = str(rng.choice(list(CAMERA_SIGN)))
+    # a recording of our own drive server lists the centre frame for every camera
+    cameras = [c for c in CAMERA_SIGN if c == "center" or row[c] != row["center"]]
+    camera = str(rng.choice(cameras))
     bgr = cv2.imread(str(raw_dir / row[camera]))
     if bgr is None:  # validated files only reach here; a change on disk since then is fatal
         raise DatasetError(f"driving: cannot decode {row[camera]}; rerun `dvc repro`")
