@@ -7,7 +7,7 @@ UV     := $(BIN)/uv
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev repro dvc test lint format lock ui clean
+.PHONY: help install install-dev repro dvc test test-fast lint format lock ui clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ dvc: install ## Any dvc command without activating .venv: make dvc ARGS="exp sho
 
 test: install-dev ## Run the whole test suite
 	$(BIN)/pytest
+
+test-fast: install-dev ## Tests without training, dvc repro or servers (under 2 min)
+	$(BIN)/pytest -m "not slow and not train" -q
 
 lint: install-dev ## Lint and type-check
 	$(BIN)/ruff check pipeline tests

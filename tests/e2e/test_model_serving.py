@@ -25,6 +25,7 @@ SAMPLES = {
     "driving": ("data/sample/driving/IMG", "center_*.jpg", ["steering"]),
     "plates": ("data/sample/plates", "*.jpg", ["count", "boxes"]),
     "captions": ("data/sample/captions/Flicker8k_Dataset", "*.jpg", ["caption"]),
+    "plates_text": ("data/processed/plates_text/crops/test", "*.png", ["text", "score"]),
 }
 
 
@@ -95,6 +96,8 @@ def test_a_json_request_of_base64_images_is_answered_with_the_tasks_columns(serv
                 assert 0 <= box["x1"] <= box["x2"] <= width, box
                 assert 0 <= box["y1"] <= box["y2"] <= height, box
                 assert 0 <= box["score"] <= 1, box
+    elif task == "plates_text":
+        assert all(isinstance(r["text"], str) and 0 <= r["score"] <= 1 for r in rows)
     else:
         assert all(isinstance(r["caption"], str) for r in rows)
 

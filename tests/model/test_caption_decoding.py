@@ -72,6 +72,7 @@ def test_decoding_stops_at_the_end_token(tokenizer):
     assert decoder.captions(_features(2)) == ["", ""]
 
 
+@pytest.mark.train
 def test_the_merge_model_learns_captions_from_features(tokenizer, tmp_path: Path):
     keras.utils.set_random_seed(0)
     labels = np.arange(60) % 3

@@ -48,6 +48,7 @@ def _outputs(model, batch):
     return [np.asarray(x) for x in keras.tree.flatten(model(batch))]
 
 
+@pytest.mark.train
 @pytest.mark.parametrize("kind", ["centernet", "retinanet"])
 def test_each_kind_fits_saves_reloads_and_detects_in_image_pixels(tmp_path, kind):
     if kind == "retinanet":

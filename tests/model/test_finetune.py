@@ -9,6 +9,8 @@ from pipeline.core.backbones import build_backbone  # noqa: E402
 from pipeline.core.finetune import TrainingDiverged, two_phase_fit  # noqa: E402
 from pipeline.core.model_params import BackboneParams, FinetuneParams  # noqa: E402
 
+pytestmark = pytest.mark.train  # every test here fits a model
+
 
 def _data(n=32, seed=0):
     import tensorflow as tf

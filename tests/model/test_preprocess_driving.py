@@ -41,6 +41,7 @@ def test_a_saved_model_reloads_in_safe_mode_with_the_same_output(tmp_path):
     np.testing.assert_array_equal(model.predict(batch, verbose=0), again.predict(batch, verbose=0))
 
 
+@pytest.mark.train
 def test_the_transfer_model_fine_tunes_its_shared_backbone_in_two_phases(tmp_path):
     import tensorflow as tf
 
