@@ -138,6 +138,30 @@ def common_expectations(task: Checked, image_size: Any) -> list[Any]:
     return found
 
 
+def _unreadable(
+    manifest: pd.DataFrame, task: Checked, missing: list[str], max_rejected_fraction: float
+) -> ValidationResult:
+    """The result for a manifest without the columns its checks read: every row rejected."""
+    problems = [f"no column {column!r}" for column in missing]
+    reason = "; ".join(problems)
+    report = {
+        "task": task.name,
+        "rows_in": len(manifest),
+        "valid": 0,
+        "rejected": len(manifest),
+        "rejected_fraction": 1.0 if len(manifest) else 0.0,
+        "max_rejected_fraction": max_rejected_fraction,
+        "reasons": {reason: len(manifest)},
+        "valid_per_split": {},
+        "dataset": {},
+        "expectations_evaluated": 0,
+        "structural_failures": problems,
+        "expectations": [],
+        "passed": False,
+    }
+    return ValidationResult(manifest.iloc[0:0], manifest.assign(reason=reason), report)
+
+
 def validate_manifest(
     manifest: pd.DataFrame,
     task: Checked,
@@ -149,6 +173,10 @@ def validate_manifest(
 ) -> ValidationResult:
     """Check every row and file of `manifest`; split it into valid and rejected rows."""
     manifest = manifest.reset_index(drop=True)
+    needed = ("split", "issue", "issue_detail", task.group_column, *task.image_columns)
+    missing = [c for c in (*needed, *task.label_columns) if c not in manifest.columns]
+    if missing:  # nothing below can read the rows: say which columns, not a KeyError
+        return _unreadable(manifest, task, missing, max_rejected_fraction)
     width, height = getattr(params, "max_width", None), getattr(params, "max_height", None)
     max_pixels = width * height if width and height else DEFAULT_MAX_PIXELS
     checked = add_image_checks(manifest, raw_dir, task.image_columns, workers, max_pixels)

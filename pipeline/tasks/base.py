@@ -51,6 +51,8 @@ class Task:
     group_column: ClassVar[str]
     #: values the manifest's `split` column may take
     splits: ClassVar[tuple[str, ...]] = SPLITS
+    #: manifest columns the task's own checks read: validation stops, naming any missing one
+    label_columns: ClassVar[tuple[str, ...]] = ()
 
     def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
         """Facts about the dataset for the validation report's `dataset` section.

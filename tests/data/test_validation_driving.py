@@ -116,17 +116,17 @@ def test_a_segment_in_two_splits_fails_the_dataset(recording, tmp_path):
 # add_split_leakage_check, Driving.summarize), so their loss is a KeyError traceback today;
 # and the measurements have no "column exists" expectation, so a lost `speed` is reported
 # as "speed out of [0, 35.0]".
-_CRASHES = "validate crashes with KeyError before the suite can report the missing column"
-_MISNAMED = "the driving suite has no ExpectColumnToExist for the measurements"
 
 
 @pytest.mark.parametrize(
     "column",
     [
         "issue_detail",
-        pytest.param("speed", marks=pytest.mark.xfail(strict=True, reason=_MISNAMED)),
-        pytest.param("segment", marks=pytest.mark.xfail(strict=True, reason=_CRASHES)),
-        pytest.param("steering", marks=pytest.mark.xfail(strict=True, reason=_CRASHES)),
+        "speed",
+        "segment",
+        "steering",
+        "center",
+        "recording",
     ],
 )
 def test_a_missing_column_fails_the_dataset_naming_it(recording, tmp_path, column):

@@ -43,6 +43,7 @@ class Driving(Task):
     }
     image_columns = ("center", "left", "right")
     group_column = "segment"
+    label_columns = ("steering", "throttle", "brake", "speed", "recording", "log")
     # frames at a split boundary, and frames a second log lists again: in no split
     splits = (*SPLITS, "guard", "duplicate")
     primary_metric: ClassVar[PrimaryMetric] = PrimaryMetric("test_mse", greater_is_better=False)
