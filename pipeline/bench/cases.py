@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.bench import captions, driving, ingest, project
+from pipeline.bench import captions, drive, driving, ingest, project
 from pipeline.bench.case import Case, Goal, largest_difference_below, speedup_at_least
 
 TABLE: tuple[Case[Any], ...] = (
@@ -65,6 +65,19 @@ TABLE: tuple[Case[Any], ...] = (
         baseline=driving.steer_textbook,
         agree=largest_difference_below(1e-4, "angle"),
         note=driving.about_steering,
+    ),
+    Case(
+        name="drive-latency",
+        what="`pipeline drive`, telemetry to steer per frame over its socket: the logged "
+        "model's compiled call vs the book's drive.py (model.predict per frame)",
+        goal=drive.GOAL,
+        inputs=drive.servers,
+        ours=drive.ours,
+        baseline=drive.book,
+        agree=drive.same_angles,
+        note=drive.about,
+        clock=drive.median_frame,
+        repeats=1,  # one run times every frame; its median and p99 are the figures
     ),
     Case(
         name="ingest-1m",

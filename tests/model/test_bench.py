@@ -259,5 +259,83 @@ def test_every_benchmark_keeps_its_command_line_name():
 
     assert list(CASES) == [
         "caption-greedy", "caption-beam", "features", "driving-input", "driving-infer",
-        "ingest-1m", "scale", "repro-noop",
+        "drive-latency", "ingest-1m", "scale", "repro-noop",
     ]  # fmt: skip
+
+
+# ---- the report: rows run now replace theirs, the others stay ------------------------------
+def _earlier_report(path, machine):
+    """A bench.json of an earlier run: the toy row, a full row of another machine, and the
+    row of a benchmark that no longer exists."""
+    other = {**machine, "cores": 64, "device": "GPU"}
+    rows = [
+        {"name": "toy", "what": "a toy", "goal": "ratio >= 5", "ours": 9.0, "baseline": 9.0,
+         "ratio": 1.0, "met": False, "agree": True, "agreement": "old", "notes": [],
+         "figures": [], "details": "", "data": {}, "measured": "2026-01-01 09:00 UTC",
+         "quick": True, "machine": machine},
+        {"name": "retired", "what": "gone", "goal": "-", "measured": "2025-12-01 09:00 UTC"},
+        {"name": "caption-greedy", "what": "greedy captions", "goal": "ratio >= 30",
+         "ours": 0.0249, "baseline": 41.99, "ratio": 1689.2, "met": True, "agree": True,
+         "agreement": "same token ids", "notes": ["60 images"], "measured":
+         "2026-01-02 10:30 UTC", "quick": False, "machine": other,
+         "figures": [{"name": "p99", "value": 30.5, "unit": "ms"}],
+         "details": "## Greedy details"},
+    ]  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"machine": other, "quick": False, "results": rows}))
+    return rows
+
+
+def test_running_some_rows_replaces_those_and_keeps_the_others_in_table_order(
+    tmp_path, monkeypatch
+):
+    from datetime import UTC, datetime
+
+    from pipeline import bench
+    from pipeline.bench.timing import machine
+
+    case, _ = _toy()
+    monkeypatch.setitem(bench.CASES, "toy", case)  # after every real row in the table
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "reports/bench.json"
+    earlier = _earlier_report(report, machine())
+    done = CliRunner().invoke(app, ["bench", "toy", "--quick", "--out", "reports"])
+    assert done.exit_code == 0, done.output
+
+    merged = json.loads(report.read_text())
+    rows = {row["name"]: row for row in merged["results"]}
+    assert list(rows) == ["caption-greedy", "toy"]  # the table's order; "retired" left out
+    assert rows["caption-greedy"] == earlier[2]  # kept as it was
+    assert (rows["toy"]["ours"], rows["toy"]["agreement"]) == (1.0, "toy outputs compared")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert rows["toy"]["measured"].startswith(today) and rows["toy"]["quick"] is True
+    assert merged["quick"] is False  # one row of the report is a full run
+    assert merged["machine"] == machine()
+
+    table = (tmp_path / "reports/bench.md").read_text()
+    assert table.startswith("Machine: ") and "quick run" not in table.splitlines()[0]
+    assert "| measured |" in table and table.count("\n| ") == 3  # header + two rows
+    greedy = next(line for line in table.splitlines() if line.startswith("| caption-greedy |"))
+    assert greedy.endswith(
+        "| p99 30.50 ms; 60 images | 2026-01-02 10:30 UTC, on 64 cores "
+        f"({machine()['processor']}), GPU, TensorFlow {machine()['tensorflow']}, "
+        f"Python {machine()['python']} |"
+    )
+    toy = next(line for line in table.splitlines() if line.startswith("| toy |"))
+    assert toy.startswith("| toy | 1.00 s | 20.00 s | 20.0 |") and toy.endswith(" UTC, quick |")
+    assert "## Greedy details" in table  # a kept row keeps its section after the table
+
+
+def test_a_report_that_is_not_a_bench_report_stops_the_run_before_any_row(tmp_path, monkeypatch):
+    from pipeline import bench
+
+    case, calls = _toy()
+    monkeypatch.setitem(bench.CASES, "toy", case)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/bench.json").write_text('{"machine": {}, "rows": []}')
+    done = CliRunner().invoke(app, ["bench", "toy", "--quick", "--out", "reports"])
+    assert done.exit_code == 1
+    assert "reports/bench.json is not a bench report" in done.output
+    assert "pass --out another folder" in done.output
+    assert calls["inputs"] == 0 and calls["ours"] == []

@@ -1,12 +1,10 @@
-"""Time `pipeline drive` as the simulator sees it: telemetry sent -> steer received.
+"""`pipeline drive` as the simulator sees it: telemetry sent -> steer received, per frame.
 
 A client speaking the simulator's own wire protocol (WebSocket from the first request,
 `EIO=4` in the URL, Socket.IO text packets) sends one frame, waits for the answer, sends the
-next, as the simulator does; the time per frame is its frame rate. The same frames go
-through the same server with the book's way of steering (`model.predict` per frame), and
-the two sets of angles are checked to agree before any time is trusted.
-
-    python -m pipeline.tasks.driving.drive.bench [--frames 200] [IMAGE_DIR]
+next, as the simulator does; the time per frame is its frame rate. `pipeline bench
+drive-latency` (pipeline/bench/drive.py) times it with the logged model and with the book's
+`model.predict` per frame; the end-to-end tests play the simulator with the same client.
 """
 
 from __future__ import annotations
@@ -15,23 +13,17 @@ import base64
 import json
 import statistics
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from pipeline.tasks.driving.drive.control import SpeedController
 from pipeline.tasks.driving.drive.driver import Driver
 from pipeline.tasks.driving.drive.server import DriveServer
-from pipeline.tasks.driving.drive.steering import Steering, compiled_steering, predict_steering
-
-if TYPE_CHECKING:
-    import keras
-
-GOAL_MEDIAN_MS = 10.0
-GOAL_RATIO = 20.0
+from pipeline.tasks.driving.drive.steering import Steering
 
 
 class SimulatorClient:
@@ -86,104 +78,50 @@ class SimulatorClient:
         self.ws.close()
 
 
+@contextmanager
+def simulator(steer: Steering) -> Iterator[SimulatorClient]:
+    """A drive server steering with `steer` on a free loopback port, a simulator connected
+    to it; both stopped after the block."""
+    server = DriveServer(Driver(steer, SpeedController(20.0)), port=0)
+    with server.running():
+        client = SimulatorClient(server.port)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+@dataclass(frozen=True)
+class Drove:
+    """What the simulator saw of one drive: the angle answered for each frame and the
+    seconds from its telemetry sent to that steer received."""
+
+    angles: np.ndarray
+    seconds: np.ndarray
+
+
+def drive(client: SimulatorClient, jpegs: Sequence[bytes]) -> Drove:
+    """Send `jpegs` one at a time, each after the answer to the one before (the simulator's
+    way), timing each from telemetry sent to steer received."""
+    angles, seconds = [], []
+    for jpeg in jpegs:
+        start = time.perf_counter()
+        name, data = client.telemetry(jpeg)
+        seconds.append(time.perf_counter() - start)
+        if name != "steer":
+            raise RuntimeError(f"the drive server answered {name!r}, not 'steer'")
+        angles.append(float(data["steering_angle"]))
+    return Drove(np.array(angles), np.array(seconds))
+
+
 @dataclass(frozen=True)
 class Latency:
     median_ms: float
     p99_ms: float
     frames: int
 
-
-def telemetry_latency(
-    steer: Steering, jpegs: Sequence[bytes], frames: int = 200, warmup: int = 20
-) -> tuple[Latency, list[float]]:
-    """(latency per frame after `warmup` frames, the angles answered) over loopback."""
-    server = DriveServer(Driver(steer, SpeedController(20.0)), port=0)
-    times, angles = [], []
-    with server.running():
-        client = SimulatorClient(server.port)
-        try:
-            for k in range(warmup + frames):
-                jpeg = jpegs[k % len(jpegs)]
-                start = time.perf_counter()
-                name, data = client.telemetry(jpeg)
-                elapsed = time.perf_counter() - start
-                if name != "steer":
-                    raise RuntimeError(f"the server answered {name!r}, not 'steer'")
-                if k >= warmup:
-                    times.append(1000 * elapsed)
-                    angles.append(float(data["steering_angle"]))
-        finally:
-            client.close()
-    p99 = float(np.percentile(times, 99))
-    return Latency(statistics.median(times), p99, len(times)), angles
-
-
-def compare(
-    model: keras.Model, jpegs: Sequence[bytes], frames: int = 200, warmup: int = 20
-) -> dict[str, Any]:
-    """`pipeline drive`'s compiled call vs the book's `model.predict`, on the same frames.
-
-    A bench row: `ours`/`predict` latencies (median, p99 ms), `ratio` of the medians,
-    `agree` (largest angle difference under 1e-4) and `met` (the goals).
-    """
-    ours, our_angles = telemetry_latency(compiled_steering(model), jpegs, frames, warmup)
-    book, book_angles = telemetry_latency(predict_steering(model), jpegs, frames, warmup)
-    gap = float(np.max(np.abs(np.subtract(our_angles, book_angles))))
-    ratio = book.median_ms / ours.median_ms
-    return {
-        "ours": asdict(ours),
-        "predict": asdict(book),
-        "ratio": ratio,
-        "largest_angle_difference": gap,
-        "agree": gap < 1e-4,
-        "goal": f"median < {GOAL_MEDIAN_MS:g} ms and >= {GOAL_RATIO:g}x predict per frame",
-        "met": gap < 1e-4 and ours.median_ms < GOAL_MEDIAN_MS and ratio >= GOAL_RATIO,
-    }
-
-
-def _frames(folder: Path | None, count: int = 50) -> list[bytes]:
-    """Centre frames of a recording folder, or random 320x160 JPEGs."""
-    if folder is not None:
-        paths = sorted(folder.rglob("center_*.jpg"))[:count]
-        if paths:
-            return [path.read_bytes() for path in paths]
-    import cv2
-
-    rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 256, (count, 160, 320, 3), dtype=np.uint8)
-    return [cv2.imencode(".jpg", image)[1].tobytes() for image in pixels]
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    import argparse
-
-    import keras
-
-    from pipeline.core import layout
-    from pipeline.tasks.driving.model import pilotnet
-    from pipeline.tasks.driving.params import DrivingTrainParams
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="?", type=Path, help="folder of center_*.jpg frames")
-    parser.add_argument("--frames", type=int, default=200)
-    args = parser.parse_args(argv)
-    path = layout.model_path("driving")
-    if path.is_file():
-        model, source = keras.models.load_model(path, safe_mode=True), str(path)
-    else:
-        keras.utils.set_random_seed(0)
-        model, source = pilotnet(DrivingTrainParams()), "untrained PilotNet"
-    figures = compare(model, _frames(args.images), args.frames)
-    print(f"telemetry -> steer over loopback, {args.frames} frames, {source}")
-    for name in ("ours", "predict"):
-        row = figures[name]
-        print(f"  {name:8s} median {row['median_ms']:7.2f} ms   p99 {row['p99_ms']:7.2f} ms")
-    print(
-        f"  ratio {figures['ratio']:.1f}x, largest angle difference "
-        f"{figures['largest_angle_difference']:.2g}; goal ({figures['goal']}) "
-        f"{'met' if figures['met'] else 'NOT met'}"
-    )
-
-
-if __name__ == "__main__":
-    main()
+    @classmethod
+    def of(cls, seconds: Sequence[float] | np.ndarray) -> Latency:
+        """Median and 99th percentile of per-frame times (at least one)."""
+        ms = [1000 * float(s) for s in seconds]
+        return cls(statistics.median(ms), float(np.percentile(ms, 99)), len(ms))
