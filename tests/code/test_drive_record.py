@@ -48,7 +48,9 @@ def test_a_frame_is_answered_with_its_angle_and_the_pi_throttle_as_strings():
     event, answer = driver.telemetry(_telemetry(jpeg, speed="0.0000"))
     import tensorflow as tf
 
-    frame = tf.io.decode_image(jpeg, channels=3).numpy()  # decoded as training decodes
+    from pipeline.core.tfdata import decode_rgb
+
+    frame = decode_rgb(tf.constant(jpeg)).numpy()  # decoded as training decodes
     assert event == "steer"
     assert float(answer["steering_angle"]) == pytest.approx(_mean_steer(frame))
     assert answer["throttle"] == "1.0"  # standing still, 20 mph wanted: full throttle

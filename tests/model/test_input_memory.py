@@ -13,7 +13,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from pipeline.core.tfdata import image_dataset  # noqa: E402
+from pipeline.core.tfdata import decode_rgb, image_dataset  # noqa: E402
 
 
 def cached_reference(root, paths, targets, batch_size, *, shuffle, seed, size=None):
@@ -21,7 +21,7 @@ def cached_reference(root, paths, targets, batch_size, *, shuffle, seed, size=No
     files = [str(root / p) for p in paths]
 
     def decode(path, target):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        image = decode_rgb(tf.io.read_file(path))
         if size is not None:
             image = tf.cast(tf.image.resize(image, size), tf.uint8)
         return image, target

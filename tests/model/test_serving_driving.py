@@ -38,8 +38,9 @@ def logged(keras_model, tmp_path_factory):
     project = tmp_path_factory.mktemp("project")
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     try:
-        mlflow.set_experiment("driving")
-        with mlflow.start_run():
+        # artifacts under the project, not ./mlruns of whatever folder the tests run from
+        experiment = mlflow.create_experiment("driving", (project / "artifacts").as_uri())
+        with mlflow.start_run(experiment_id=experiment):
             uri = log_model(keras_model, project / "assets", project / "processed")
         folder = mlflow.artifacts.download_artifacts(uri, dst_path=str(project / "model"))
         yield mlflow.pyfunc.load_model(folder), folder
