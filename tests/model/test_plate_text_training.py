@@ -1,10 +1,14 @@
-"""The plate reader learns: trained on a tiny plates sample (+ rendered plates) it reads
-held-out plates far better than the most-frequent-plate baseline, and the logged pyfunc
-reads crop bytes exactly as evaluation does."""
+"""The plate reader learns with its default params: trained on the default-size plates
+sample (+ the default rendered plates) it reads held-out plates far better than the
+most-frequent-plate baseline, and the logged pyfunc reads crop bytes exactly as evaluation
+does. The defaults are params.yaml's, so this is what a default `dvc repro` trains."""
+
+from pathlib import Path
 
 import cv2
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline.core.model_params import BackboneParams
 from pipeline.tasks.base import TaskPaths
@@ -18,16 +22,26 @@ from pipeline.tasks.plates_text.params import (
     PlateTextTrainParams,
 )
 
+PARAMS_YAML = Path(__file__).parents[2] / "params.yaml"
+
+
+def test_the_tuned_defaults_are_the_ones_params_yaml_runs():
+    params = yaml.safe_load(PARAMS_YAML.read_text())
+    augment, train = params["augment"]["plates_text"], params["train"]["plates_text"]
+    assert PlateTextAugmentParams(**augment) == PlateTextAugmentParams()
+    assert PlateTextTrainParams(**train) == PlateTextTrainParams()
+    assert PlateTextAugmentParams().synthetic > 0  # ~100 sample plates alone are memorised
+
 
 @pytest.mark.train
-def test_training_on_tiny_data_beats_the_baseline_and_serves_the_same_readings(
+def test_training_with_the_defaults_beats_the_baseline_and_serves_the_same_readings(
     tmp_path, embedded_store
 ):
     import mlflow
 
     raw = tmp_path / "raw"
     raw.mkdir()
-    write_sample(raw, PlatesSampleParams(images=60, negative_fraction=0), seed=0)
+    write_sample(raw, PlatesSampleParams(), seed=0)  # 160 photos, as `pipeline sample plates`
     paths = TaskPaths(
         raw_dir=raw,
         processed_dir=tmp_path / "processed",
@@ -36,12 +50,12 @@ def test_training_on_tiny_data_beats_the_baseline_and_serves_the_same_readings(
         reports_dir=tmp_path / "reports",
     )
     task = PlateText()
-    manifest = task.read_raw(raw, PlateTextIngestParams(test_fraction=0.25), seed=0)
+    manifest = task.read_raw(raw, PlateTextIngestParams(), seed=0)
     valid = manifest[manifest["issue"].isna()]
-    assert len(valid) == len(manifest) >= 60
-    task.augment(valid, PlateTextAugmentParams(copies=2, synthetic=600), paths, seed=0)
+    assert len(valid) == len(manifest) >= 150
+    task.augment(valid, PlateTextAugmentParams(), paths, seed=0)
     trained = task.fit(
-        PlateTextTrainParams(epochs=25, patience=25),
+        PlateTextTrainParams(),
         BackboneParams(),
         paths,
         seed=0,

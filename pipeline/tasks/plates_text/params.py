@@ -32,23 +32,38 @@ class PlateTextAugmentParams(Section):
         128, ge=32, description="recogniser input columns (a two-line plate's halves side by side)"
     )
     margin: float = Field(0.05, ge=0, le=0.5, description="box grown by this share per side")
-    copies: int = Field(4, ge=0, description="augmented variants per train crop, besides itself")
+    copies: int = Field(2, ge=0, description="augmented variants per train crop, besides itself")
     max_shift: float = Field(0.06, ge=0, le=0.3, description="box corners jitter, share of side")
     max_rotation: float = Field(4.0, ge=0, le=30, description="degrees, U(-r, r)")
     brightness: float = Field(0.35, ge=0, lt=1, description="value scaled by U(1-b, 1+b)")
     blur_probability: float = Field(0.3, ge=0, le=1)
     synthetic: int = Field(
-        0, ge=0, description="rendered plates added to the train split (0: none)"
+        600,
+        ge=0,
+        description="rendered plates added to the train split (0: none); without them ~100 "
+        "plates are memorised before CTC leaves its all-blank phase",
     )
     synthetic_one_line_fraction: float = Field(0.15, ge=0, le=1)
     grid_images: int = Field(24, ge=1, description="train crops drawn in the report grid")
 
 
 class PlateTextTrainParams(Section):
-    batch_size: int = Field(32, gt=0)
-    epochs: int = Field(25, gt=0)
+    batch_size: int = Field(16, gt=0, description="small: more steps out of CTC's blank phase")
+    epochs: int = Field(16, gt=0)
     learning_rate: float = Field(2e-3, gt=0)
-    patience: int = Field(6, gt=0, description="early stopping on val_loss, best weights kept")
+    decay_to: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="the learning rate falls along a cosine to this share of itself by the "
+        "last epoch (1: constant)",
+    )
+    patience: int = Field(
+        8,
+        gt=0,
+        description="early stopping on val_loss, best weights kept; CTC's val loss can rise "
+        "for a few epochs before the reader starts emitting characters",
+    )
     conv_filters: tuple[int, int, int] = Field((32, 64, 96), description="per conv block")
     rnn_units: int = Field(64, gt=0, description="per direction of the bidirectional GRU")
     dropout: float = Field(0.2, ge=0, lt=1)

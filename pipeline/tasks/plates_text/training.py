@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,20 @@ def reader_config(processed_dir: Path) -> dict[str, Any]:
     return {"charset": CHARSET, **geometry}
 
 
+def cosine_schedule(learning_rate: float, decay_to: float, epochs: int) -> Callable[[int], float]:
+    """Epoch -> learning rate: `learning_rate` at epoch 0, falling along a half cosine to
+    `learning_rate * decay_to` at the last epoch. A function of the epoch alone, so a resumed
+    run picks up the rate where it stopped."""
+
+    def rate(epoch: int, current: float | None = None) -> float:
+        progress = min(epoch / max(epochs - 1, 1), 1.0)
+        return learning_rate * (
+            decay_to + (1 - decay_to) * 0.5 * (1 + math.cos(math.pi * progress))
+        )
+
+    return rate
+
+
 def fit(
     processed_dir: Path,
     params: PlateTextTrainParams,
@@ -37,8 +53,11 @@ def fit(
     seed: int,
     jit_compile: bool = False,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """A reader trained on the train crops, early-stopped on the val crops' CTC loss;
-    `reader.json` (charset, crop geometry) written into `assets_dir`."""
+    """A reader trained on the train crops, its learning rate decayed along a cosine,
+    early-stopped on the val crops' CTC loss; `reader.json` (charset, crop geometry) written
+    into `assets_dir`."""
+    import keras
+
     train, val = training_splits(
         processed_dir / MANIFEST,
         "plates_text",
@@ -72,7 +91,12 @@ def fit(
         loss=ctc_loss,
         metrics=[],
         work_dir=work_dir,
-        callbacks=[epoch_progress("plates_text", len(train), params.epochs)],
+        callbacks=[
+            epoch_progress("plates_text", len(train), params.epochs),
+            keras.callbacks.LearningRateScheduler(
+                cosine_schedule(params.learning_rate, params.decay_to, params.epochs)
+            ),
+        ],
         jit_compile=jit_compile,
         verbose=0,
     )
