@@ -54,13 +54,19 @@ def repro(tmp_path_factory) -> Repro:
     return Repro(project, run(project, *DVC, "repro"))
 
 
+STORE_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
 @pytest.fixture(scope="session")
 def repro_project(repro: Repro):
-    """The project's path, with MLFLOW_TRACKING_URI naming its embedded store."""
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{repro.project / 'mlflow.db'}"
+    """The project's path, with MLFLOW_TRACKING_URI and MLFLOW_REGISTRY_URI naming its
+    embedded store (`mlflow.set_registry_uri` in an earlier test exports the latter)."""
+    previous = {name: os.environ.get(name) for name in STORE_VARIABLES}
+    for name in STORE_VARIABLES:
+        os.environ[name] = f"sqlite:///{repro.project / 'mlflow.db'}"
     yield repro.project
-    if previous is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = previous
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -57,6 +57,7 @@ def run(project: Path, *args: str) -> str:
     """Run a command with the venv's `pipeline` on PATH and the embedded MLflow store."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("MLFLOW_TRACKING_URI", None)
+    env.pop("MLFLOW_REGISTRY_URI", None)  # exported by any earlier mlflow.set_registry_uri
     done = subprocess.run(list(args), cwd=project, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr

@@ -55,7 +55,9 @@ def _model_angles(model, jpegs: list[bytes]) -> np.ndarray:
     """The Keras model's own angles, on frames decoded as training decodes them."""
     import tensorflow as tf
 
-    frames = np.stack([tf.io.decode_jpeg(jpeg, channels=3).numpy() for jpeg in jpegs])
+    from pipeline.core.tfdata import decode_rgb
+
+    frames = np.stack([decode_rgb(tf.constant(jpeg)).numpy() for jpeg in jpegs])
     return model.predict(frames.astype("float32"), verbose=0).ravel()
 
 
