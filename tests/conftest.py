@@ -1,10 +1,13 @@
 """Shared fixtures: tiny images written in the test, never the sample stage's output."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from pipeline.core.layout import TaskPaths
 
 
 @pytest.fixture
@@ -18,6 +21,11 @@ def write_image():
         return path
 
     return write
+
+
+def paths_in(folder: Path, **folders: Path) -> TaskPaths:
+    """A task's folders: every one `folder`, but those named (e.g. `processed_dir=out`)."""
+    return replace(TaskPaths(folder, folder, folder, folder, folder), **folders)
 
 
 def realdata_dir(name: str) -> Path:

@@ -119,10 +119,11 @@ def log_model(model: Any, folder: Path) -> Path:
     """`model` logged by the pipeline's own `log_model`, then downloaded: a model folder."""
     import mlflow
 
+    from pipeline.core.layout import TaskPaths
     from pipeline.tasks.driving.training import log_model as log_driving_model
 
     with _store(folder) as experiment, mlflow.start_run(experiment_id=experiment):
-        uri = log_driving_model(model, folder, folder)
+        uri = log_driving_model(model, TaskPaths(folder, folder, folder, folder, folder))
         return Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(folder / "model")))
 
 

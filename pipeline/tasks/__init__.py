@@ -7,7 +7,7 @@ stage, CLI or core module changes.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.core.errors import PipelineError
 from pipeline.tasks.base import (
@@ -44,6 +44,16 @@ STAGES: dict[str, type] = {
     "models": Trains,
     "predict": Predicts,
 }
+
+if TYPE_CHECKING:  # mypy holds every bound stage function to its protocol's signature
+    _samples: list[Samples[Any]] = [Plates(), Driving(), Captions()]
+    _ingests: list[Ingests[Any]] = [Plates(), PlateText(), Driving(), Captions()]
+    _validates: list[Validates[Any]] = [Plates(), PlateText(), Driving(), Captions()]
+    _augments: list[Augments[Any]] = [Plates(), PlateText(), Driving()]
+    _features: list[ExtractsFeatures[Any]] = [Captions()]
+    _trains: list[Trains[Any]] = [Plates(), PlateText(), Driving(), Captions()]
+    _evaluates: list[Evaluates[Any]] = [Plates(), PlateText(), Driving(), Captions()]
+    _predicts: list[Predicts] = [Plates(), Driving(), Captions()]
 
 T = TypeVar("T")
 

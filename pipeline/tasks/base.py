@@ -3,8 +3,11 @@
 A stage asks the registry for a task that implements its protocol (`pipeline.tasks.task_for`)
 and calls its methods: type checkers and editors follow every call from a stage into the
 task's own class, and whether a task has an optional stage (`augment`, `features`, a model)
-is whether its class implements the protocol. A task's class imports its modules inside its
-methods, so that `pipeline --help` does not pay for pandas, OpenCV or TensorFlow.
+is whether its class implements the protocol. A task's class is a declaration: each stage
+method is a function of the task's own modules bound as it is (`fit =
+staticmethod(training.fit)`), with the protocol's signature, which mypy checks
+(`pipeline.tasks`). The CLI imports every task at start, so those modules import TensorFlow,
+Keras, MLflow, Great Expectations and Matplotlib inside their functions only.
 
 Params: each method takes its task's own params model for that stage (declared in
 `Task.params`; params.yaml's section `<stage>.<task>`), typed by the task's class. Folders come

@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.tasks.driving.augment import augment, brighten, flip, histogram_rows, shift
 from pipeline.tasks.driving.params import DrivingAugmentParams
+from tests.conftest import paths_in
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_only_train_is_augmented_and_val_test_are_byte_copies(recording, tmp_pat
     out = tmp_path / "out"
     out.mkdir()
     params = DrivingAugmentParams(copies=2, zero_keep_fraction=1.0)
-    manifest, report = augment(valid, raw, out, params, seed=1)
+    manifest, report = augment(valid, params, paths_in(raw, processed_dir=out), seed=1)
     assert sorted(manifest["split"].unique()) == ["test", "train", "val"]  # no guard frames
     assert (manifest["split"] == "train").sum() == 8 * 3
     for split in ("val", "test"):
@@ -73,7 +74,7 @@ def test_side_cameras_get_the_steering_correction(recording, tmp_path):
         zero_keep_fraction=1.0,
         steering_correction=0.2,
     )
-    manifest, _ = augment(valid, raw, out, params, seed=2)
+    manifest, _ = augment(valid, params, paths_in(raw, processed_dir=out), seed=2)
     variants = manifest[(manifest["split"] == "train") & (manifest["source"].str.contains("_4"))]
     by_camera = variants.groupby("camera")["steering"].first()
     assert by_camera["left"] == pytest.approx(0.5) and by_camera["right"] == pytest.approx(0.1)
@@ -84,7 +85,7 @@ def test_straight_frames_are_downsampled_and_curves_kept(recording, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     params = DrivingAugmentParams(copies=0, zero_keep_fraction=0.0)
-    manifest, report = augment(valid, raw, out, params, seed=3)
+    manifest, report = augment(valid, params, paths_in(raw, processed_dir=out), seed=3)
     assert sorted(manifest.loc[manifest["split"] == "train", "steering"]) == [-0.4, 0.3, 0.5]
     assert report["straight_share_before"] == pytest.approx(5 / 8)
     assert report["straight_share_after"] == 0

@@ -8,11 +8,13 @@ import pandas as pd
 import pytest
 
 from pipeline.core.manifest import read_manifest, write_manifest
-from pipeline.tasks.plates.augment import augment, write_reports
+from pipeline.tasks.plates.augment import augment
 from pipeline.tasks.plates.boxes import transform, xyxy_to_yolo, yolo_to_xyxy
 from pipeline.tasks.plates.ingest import parse_yolo_label
 from pipeline.tasks.plates.params import PlatesAugmentParams
+from pipeline.tasks.plates.plots import write_augment_reports
 from pipeline.tasks.plates.transforms import border, brighten, crop, keep_visible, rotate
+from tests.conftest import paths_in
 
 WIDTH, HEIGHT = 160, 120
 PLATE = np.array([[60.0, 40.0, 100.0, 70.0]])  # edge coordinates: pixels 60..99 x 40..69
@@ -154,7 +156,7 @@ ALWAYS = PlatesAugmentParams(
 
 def run(raw, valid, folder, params=ALWAYS, seed=1):
     folder.mkdir()
-    return augment(valid, raw, folder, params, seed)
+    return augment(valid, params, paths_in(raw, processed_dir=folder), seed)
 
 
 def test_augment_writes_a_yolo_folder_with_labels_matching_the_manifest(plates_folder, tmp_path):
@@ -273,7 +275,7 @@ def test_write_reports_draws_the_samples_and_the_sizes(plates_folder, tmp_path):
     assert all(example["boxes"] for example in report["examples"])  # plates first
     assert all(example["image"].split("_")[-1] != "0.jpg" for example in report["examples"])
     reports = tmp_path / "reports"
-    write_reports(json.loads(json.dumps(report)), reports, out)
+    write_augment_reports(json.loads(json.dumps(report)), paths_in(reports, processed_dir=out))
     for name in ("augmented_samples.png", "plate_sizes.png"):
         assert cv2.imread(str(reports / name)) is not None
 
@@ -283,5 +285,5 @@ def test_write_reports_without_variants(plates_folder, tmp_path):
     out = tmp_path / "out"
     manifest, report = run(raw, valid, out, PlatesAugmentParams(copies=0))
     assert len(manifest) == 5 and report["examples"] == []
-    write_reports(report, tmp_path / "reports", out)
+    write_augment_reports(report, paths_in(tmp_path / "reports", processed_dir=out))
     assert (tmp_path / "reports" / "augmented_samples.png").is_file()

@@ -13,6 +13,7 @@ from pipeline.tasks.plates.evaluate import evaluate, split_fingerprint
 from pipeline.tasks.plates.inference import Detections
 from pipeline.tasks.plates.params import PlatesEvaluateParams
 from pipeline.tasks.plates.scoring import coco_scores, empty_detections, operating_point
+from tests.conftest import paths_in
 
 SIZES = [(200, 100), (200, 100)]
 TRUTH = [np.array([[10.0, 10.0, 110.0, 60.0]]), np.array([[50.0, 20.0, 150.0, 70.0]])]
@@ -116,7 +117,10 @@ def test_evaluate_writes_the_report_and_beats_the_empty_detector(tmp_path, manif
     monkeypatch.setattr(plates_evaluate, "detect", fake_detect)
     params = PlatesEvaluateParams(batch_size=2, grid_images=2)
     out = tmp_path / "evaluation"
-    metrics = evaluate(None, valid, raw, params, out, processed_dir=tmp_path, assets_dir=assets)
+    paths = paths_in(raw, processed_dir=tmp_path, assets_dir=assets, reports_dir=out)
+    evaluation = evaluate(None, valid, params, paths)
+    assert evaluation.value == pytest.approx(1.0) and evaluation.beats_baseline
+    metrics = evaluation.to_json()
     assert calls == [(2, params.min_score, 7, 2), (1, params.min_score, 7, 2)]
     assert metrics["test_ap50"] == pytest.approx(1.0)
     assert metrics["test_precision"] == metrics["test_recall"] == 1.0

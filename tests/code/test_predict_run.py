@@ -3,7 +3,6 @@ given the image bytes and the task's model options, its answer printed the task'
 
 import json
 from pathlib import Path
-from types import ModuleType
 
 import cv2
 import pandas as pd
@@ -11,20 +10,7 @@ import pytest
 
 from pipeline import predict
 from pipeline.core.errors import PipelineError
-from pipeline.tasks.captions import predicting as captions
-from pipeline.tasks.driving import predicting as driving
-from pipeline.tasks.plates import predicting as plates
-
-
-class Wired:
-    """A task's `Predicts` side as its class wires it: OPTIONS and lines of its module."""
-
-    def __init__(self, module: ModuleType) -> None:
-        self.module = module
-        self.predict_options = module.OPTIONS
-
-    def prediction_lines(self, images, predictions, options):
-        return self.module.lines(images, predictions, options)
+from pipeline.tasks import TASKS
 
 
 class Recorder:
@@ -55,7 +41,7 @@ def test_driving_prints_one_signed_angle_per_frame_in_order(tmp_path, write_imag
     images = [write_image(tmp_path / f"f{n}.jpg", 320, 160, seed=n) for n in range(3)]
     model = Recorder(lambda frame: pd.DataFrame({"steering": [0.12345, -0.5, 0.0]}))
     loads = serve(model)
-    lines = predict.run(Wired(driving), images, "models:/driving@champion", {})
+    lines = predict.run(TASKS["driving"], images, "models:/driving@champion", {})
     assert lines == [
         f"{images[0]}: steering +0.1235",
         f"{images[1]}: steering -0.5000",
@@ -71,10 +57,10 @@ def test_captions_passes_the_beam_to_the_model(tmp_path, write_image, serve):
     images = [write_image(tmp_path / f"{n}.png", seed=n) for n in range(2)]
     model = Recorder(lambda frame: pd.DataFrame({"caption": ["a dog runs", "two men talk"]}))
     serve(model)
-    lines = predict.run(Wired(captions), images, "m", {"beam": 3})
+    lines = predict.run(TASKS["captions"], images, "m", {"beam": 3})
     assert lines == [f"{images[0]}: a dog runs", f"{images[1]}: two men talk"]
     assert model.calls[0][1] == {"beam": 3}
-    predict.run(Wired(captions), images, "m", {})  # not given: the option's default
+    predict.run(TASKS["captions"], images, "m", {})  # not given: the option's default
     assert model.calls[1][1] == {"beam": 1}
 
 
@@ -97,7 +83,7 @@ def test_plates_prints_the_boxes_and_draws_them_with_out(tmp_path, write_image, 
     model = Recorder(_boxes)
     serve(model)
     out = tmp_path / "drawn"
-    lines = predict.run(Wired(plates), images, "m", {"min_score": 0.25, "out": out})
+    lines = predict.run(TASKS["plates"], images, "m", {"min_score": 0.25, "out": out})
     assert lines == [
         f"{images[0]}: 1 plate(s) [10, 20, 61, 40] 0.91",
         f"{images[1]}: 0 plate(s) ",
@@ -114,7 +100,7 @@ def test_plates_prints_the_boxes_and_draws_them_with_out(tmp_path, write_image, 
 def test_plates_without_out_writes_nothing(tmp_path, write_image, serve):
     images = [write_image(tmp_path / f"car{n}.jpg", seed=n) for n in range(3)]
     serve(Recorder(_boxes))
-    lines = predict.run(Wired(plates), images, "m", {"out": None})
+    lines = predict.run(TASKS["plates"], images, "m", {"out": None})
     assert len(lines) == 3 and not any("drawn" in line for line in lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["car0.jpg", "car1.jpg", "car2.jpg"]
 
@@ -125,7 +111,7 @@ def test_a_bad_file_is_refused_before_any_model_is_loaded(tmp_path, write_image,
     note.write_text("not an image")
     good = write_image(tmp_path / "ok.jpg")
     with pytest.raises(PipelineError, match=r"note\.txt is not a JPEG, PNG or BMP image"):
-        predict.run(Wired(driving), [good, note], "m", {})
+        predict.run(TASKS["driving"], [good, note], "m", {})
     assert loads == []
 
 
@@ -141,7 +127,7 @@ def test_a_model_off_the_contract_is_one_line(tmp_path, write_image, serve, answ
     """E.g. a driving version logged with the Keras flavour before the common contract."""
     serve(Recorder(answer))
     with pytest.raises(PipelineError) as refused:
-        predict.run(Wired(driving), [write_image(tmp_path / "f.jpg")], "models:/driving/1", {})
+        predict.run(TASKS["driving"], [write_image(tmp_path / "f.jpg")], "models:/driving/1", {})
     message = str(refused.value)
     assert message.startswith("models:/driving/1 ") and said in message
     assert "pipeline train" in message and "\n" not in message
@@ -156,7 +142,7 @@ def test_a_model_that_cannot_take_image_bytes_is_one_line(tmp_path, write_image,
 
     serve(Recorder(refuse))
     with pytest.raises(PipelineError) as refused:
-        predict.run(Wired(driving), [write_image(tmp_path / "f.jpg")], "m", {})
+        predict.run(TASKS["driving"], [write_image(tmp_path / "f.jpg")], "m", {})
     message = str(refused.value)
     assert message.startswith("m could not predict (Failed to enforce schema of data)")
     assert "`pipeline train` again" in message and "\n" not in message
@@ -168,22 +154,22 @@ def test_an_option_the_model_refuses_is_one_line(tmp_path, write_image, serve):
 
     serve(Recorder(refuse))
     with pytest.raises(PipelineError) as refused:
-        predict.run(Wired(captions), [write_image(tmp_path / "f.jpg")], "m", {"beam": 0})
+        predict.run(TASKS["captions"], [write_image(tmp_path / "f.jpg")], "m", {"beam": 0})
     assert str(refused.value) == "m refused the input: beam must be 1 (greedy) or more, got 0"
 
 
 def test_every_task_declares_its_options_with_a_default_of_their_type():
-    for module in (driving, captions, plates):
-        for option in module.OPTIONS:
+    for task in TASKS.values():
+        for option in getattr(task, "predict_options", ()):
             assert option.default is None or isinstance(option.default, option.type)
-    assert [(o.name, o.to_model) for o in plates.OPTIONS] == [
+    assert [(o.name, o.to_model) for o in TASKS["plates"].predict_options] == [
         ("min_score", True),
         ("out", False),
         ("read", False),
         ("reader", False),
     ]
-    assert [(o.name, o.to_model) for o in captions.OPTIONS] == [("beam", True)]
-    assert driving.OPTIONS == ()
+    assert [(o.name, o.to_model) for o in TASKS["captions"].predict_options] == [("beam", True)]
+    assert TASKS["driving"].predict_options == ()
 
 
 def test_predict_names_no_task():
@@ -218,7 +204,7 @@ def test_plates_read_prints_each_box_with_the_text_the_reader_gives_it(
         "read": True,
         "reader": "models:/plates_text@1",
     }
-    lines = predict.run(Wired(plates), [image], "models:/plates@champion", options)
+    lines = predict.run(TASKS["plates"], [image], "models:/plates@champion", options)
     assert lines[0] == (
         f'{image}: 2 plate(s) [10, 10, 50, 40] 0.90 "59T1-59973" (0.80); '
         '[60, 20, 100, 60] 0.50 "51F-12345" (0.40)'

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from tests.conftest import ingest_and_validate, realdata_dir
+from tests.conftest import ingest_and_validate, paths_in, realdata_dir
 from tests.servers import free_port
 
 socketio = pytest.importorskip(
@@ -135,7 +135,7 @@ def test_drive_answers_real_frames_with_the_registered_models_angles_and_records
     assert want.max() == 1 and (np.abs(want) < 1).sum() >= FRAMES // 2
     assert np.abs(np.diff(want)).max() > 0.1  # an answer for the wrong frame would show
     with mlflow.start_run():
-        uri = log_model(model, embedded_store, embedded_store)
+        uri = log_model(model, paths_in(embedded_store))
     version = mlflow.register_model(uri, "driving").version
     mlflow.MlflowClient().set_registered_model_alias("driving", "champion", version)
 

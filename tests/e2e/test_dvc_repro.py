@@ -21,7 +21,8 @@ from tests.e2e.dvc_project import (
     run,
 )
 
-pytestmark = pytest.mark.slow
+# the session's tiny `dvc repro` (conftest.py) is made once per worker: one worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("repro")]
 
 TASKS = ("plates", "plates_text", "driving", "captions")
 PRIMARY = {

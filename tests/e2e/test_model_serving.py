@@ -18,7 +18,8 @@ import pytest
 
 from tests.servers import model_server
 
-pytestmark = pytest.mark.slow
+# the session's tiny `dvc repro` (conftest.py) is made once per worker: one worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("repro")]
 
 #: a sample image of each task, relative to the project, and the columns its model answers
 SAMPLES = {

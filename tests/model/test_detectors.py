@@ -13,6 +13,7 @@ from pipeline.tasks.plates import inference, training
 from pipeline.tasks.plates.boxes import xyxy_to_yolo
 from pipeline.tasks.plates.detectors import detector_of
 from pipeline.tasks.plates.params import PlatesTrainParams
+from tests.conftest import paths_in
 
 BACKBONE = BackboneParams(name="MobileNetV2", weights="none", alpha=0.35)
 
@@ -60,9 +61,11 @@ def test_each_kind_fits_saves_reloads_and_detects_in_image_pixels(tmp_path, kind
     _write_dataset(processed)
     assets.mkdir()
     params = _params(kind)
-    model, history = training.fit(
-        processed, params, BACKBONE, work_dir=tmp_path / "work", assets_dir=assets, seed=0
+    paths = paths_in(
+        tmp_path, processed_dir=processed, checkpoints_dir=tmp_path / "work", assets_dir=assets
     )
+    trained = training.fit(params, BACKBONE, paths, seed=0)
+    model, history = trained.model, trained.history
     assert history["phase"] == [1, 2]
     assert np.isfinite(history["loss"]).all() and "val_loss" in history
     assert json.loads((assets / "detector.json").read_text()) == {
@@ -74,7 +77,7 @@ def test_each_kind_fits_saves_reloads_and_detects_in_image_pixels(tmp_path, kind
 
     path = tmp_path / "detector.keras"
     model.save(path)
-    reloaded = training.load_detector(path, assets)
+    reloaded = training.load_model(path, paths)
     assert detector_of(reloaded).name == kind
     batch = np.random.default_rng(1).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
     for before, after in zip(_outputs(model, batch), _outputs(reloaded, batch), strict=True):
@@ -100,9 +103,8 @@ def test_fit_names_the_split_without_plates_before_building_anything(tmp_path, k
     _write_dataset(tmp_path, plated=lambda index: index < 4)  # val images are all negatives
     with pytest.raises(DatasetError, match=r"plates: no val images with plates in .*val_fraction"):
         training.fit(
-            tmp_path, _params(kind), BACKBONE, work_dir=tmp_path / "work",
-            assets_dir=tmp_path, seed=0,
-        )  # fmt: skip
+            _params(kind), BACKBONE, paths_in(tmp_path, checkpoints_dir=tmp_path / "work"), seed=0
+        )
     assert not (tmp_path / "work").exists()
 
 
@@ -112,4 +114,4 @@ def test_an_unknown_kind_or_a_model_of_none_is_one_line_naming_the_kinds(tmp_pat
     with pytest.raises(PipelineError, match=r"not a plate detector .*centernet, retinanet"):
         detector_of(keras.Sequential(name="classifier"))
     with pytest.raises(PipelineError, match=r"no .*detector\.json; rerun `pipeline train plates`"):
-        training.load_detector(tmp_path / "detector.keras", tmp_path)
+        training.load_model(tmp_path / "detector.keras", paths_in(tmp_path))

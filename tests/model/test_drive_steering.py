@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.core.errors import PipelineError
 from pipeline.tasks.driving.drive.steering import compiled_steering, load_steering
+from tests.conftest import paths_in
 
 keras = pytest.importorskip("keras")
 
@@ -36,7 +37,7 @@ def test_the_logged_driving_model_is_called_through_its_angles(embedded_store, p
     from pipeline.tasks.driving.training import log_model
 
     with mlflow.start_run():
-        uri = log_model(pilotnet, embedded_store, embedded_store)
+        uri = log_model(pilotnet, paths_in(embedded_store))
     steer = load_steering(uri)
     want = pilotnet.predict(FRAMES.astype("float32"), verbose=0).ravel()
     np.testing.assert_allclose([steer(f) for f in FRAMES], want, atol=1e-5)

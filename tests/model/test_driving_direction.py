@@ -20,6 +20,7 @@ from pipeline.core.model_params import BackboneParams, FinetuneParams  # noqa: E
 from pipeline.tasks.driving import sample  # noqa: E402
 from pipeline.tasks.driving.params import DrivingTrainParams  # noqa: E402
 from pipeline.tasks.driving.training import fit  # noqa: E402
+from tests.conftest import paths_in  # noqa: E402
 
 pytestmark = pytest.mark.train
 
@@ -70,14 +71,8 @@ def _trained(tmp_path: Path, labels=None, epochs: int = EPOCHS) -> keras.Model:
         dropout=0.1,
         fit=FinetuneParams(head_epochs=epochs, finetune_epochs=0, patience=EPOCHS),
     )
-    model, _ = fit(
-        processed,
-        params,
-        BackboneParams(weights="none"),
-        work_dir=tmp_path / "work",
-        seed=0,
-    )
-    return model
+    paths = paths_in(tmp_path, processed_dir=processed, checkpoints_dir=tmp_path / "work")
+    return fit(params, BackboneParams(weights="none"), paths, seed=0).model
 
 
 def _bends() -> tuple[np.ndarray, np.ndarray]:

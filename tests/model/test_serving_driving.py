@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.tasks.driving.model import pilotnet
 from pipeline.tasks.driving.params import DrivingTrainParams
+from tests.conftest import paths_in
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def logged(keras_model, tmp_path_factory):
         # artifacts under the project, not ./mlruns of whatever folder the tests run from
         experiment = mlflow.create_experiment("driving", (project / "artifacts").as_uri())
         with mlflow.start_run(experiment_id=experiment):
-            uri = log_model(keras_model, project / "assets", project / "processed")
+            uri = log_model(keras_model, paths_in(project))
         folder = mlflow.artifacts.download_artifacts(uri, dst_path=str(project / "model"))
         yield mlflow.pyfunc.load_model(folder), folder
     finally:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
-from pipeline.tasks.base import (
-    Evaluation,
-    FeaturesSummary,
-    PredictOption,
-    PrimaryMetric,
-    Task,
-    TaskPaths,
-    Trained,
-)
+from pipeline.tasks import models
+from pipeline.tasks.base import PredictOption, PrimaryMetric, Task
+from pipeline.tasks.captions import checks, ingest, predicting, sample, training
+from pipeline.tasks.captions import evaluate as evaluating
+from pipeline.tasks.captions import features as featuring
 from pipeline.tasks.captions.params import (
     CaptionsEvaluateParams,
     CaptionsFeaturesParams,
@@ -22,12 +17,6 @@ from pipeline.tasks.captions.params import (
     CaptionsTrainParams,
     CaptionsValidateParams,
 )
-
-if TYPE_CHECKING:
-    import keras
-    import pandas as pd
-
-    from pipeline.core.model_params import BackboneParams
 
 
 class Captions(Task):
@@ -42,109 +31,17 @@ class Captions(Task):
     }
     image_columns = ("image",)
     group_column = "image_id"
-    primary_metric: ClassVar[PrimaryMetric] = PrimaryMetric("test_bleu4", greater_is_better=True)
+    primary_metric: ClassVar[PrimaryMetric] = evaluating.PRIMARY
+    predict_options: ClassVar[tuple[PredictOption, ...]] = predicting.OPTIONS
 
-    def write_sample(self, out_dir: Path, params: CaptionsSampleParams, seed: int) -> None:
-        from pipeline.tasks.captions.sample import write_sample
-
-        write_sample(out_dir, params, seed)
-
-    def read_raw(self, raw_dir: Path, params: CaptionsIngestParams, seed: int) -> pd.DataFrame:
-        from pipeline.tasks.captions.ingest import read_raw
-
-        return read_raw(raw_dir, params, seed)
-
-    def label_checks(self, manifest: pd.DataFrame, params: CaptionsValidateParams) -> pd.DataFrame:
-        from pipeline.tasks.captions.checks import label_checks
-
-        return label_checks(manifest, params)
-
-    def expectations(self, params: CaptionsValidateParams) -> list[Any]:
-        from pipeline.tasks.captions.checks import expectations
-
-        return expectations(params)
-
-    def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
-        """Image ids, captions, and each oddity of the Flickr8k files counted (see ingest)."""
-        from pipeline.tasks.captions.checks import summarize
-
-        return summarize(manifest)
-
-    def features(
-        self,
-        valid: pd.DataFrame,
-        params: CaptionsFeaturesParams,
-        backbone: BackboneParams,
-        paths: TaskPaths,
-    ) -> FeaturesSummary:
-        from pipeline.tasks.captions.features import extract
-
-        summary = extract(
-            valid, paths.raw_dir, params, backbone, paths.processed_dir, paths.reports_dir
-        )
-        return FeaturesSummary(int(summary["images"]), int(summary["dimensions"]))
-
-    def fit(
-        self,
-        params: CaptionsTrainParams,
-        backbone: BackboneParams,
-        paths: TaskPaths,
-        *,
-        seed: int,
-        jit_compile: bool,
-    ) -> Trained:
-        from pipeline.tasks.captions.training import fit
-
-        model, history = fit(
-            paths.processed_dir,
-            params,
-            backbone,
-            work_dir=paths.checkpoints_dir,
-            assets_dir=paths.assets_dir,
-            seed=seed,
-            jit_compile=jit_compile,
-        )
-        return Trained(model, history)
-
-    def load_model(self, model_path: Path, paths: TaskPaths) -> keras.Model:
-        import keras
-
-        return keras.models.load_model(model_path, safe_mode=True, compile=False)
-
-    def log_model(self, model: keras.Model, paths: TaskPaths) -> str:
-        from pipeline.tasks.captions.training import log_model
-
-        return log_model(model, paths.assets_dir, paths.processed_dir)
-
-    def evaluate(
-        self,
-        model: keras.Model,
-        valid: pd.DataFrame,
-        params: CaptionsEvaluateParams,
-        paths: TaskPaths,
-    ) -> Evaluation:
-        from pipeline.tasks.captions.evaluate import evaluate
-
-        report = evaluate(
-            model,
-            valid,
-            paths.raw_dir,
-            params,
-            paths.reports_dir,
-            processed_dir=paths.processed_dir,
-            assets_dir=paths.assets_dir,
-        )
-        return Evaluation.from_json(report, self.primary_metric)
-
-    @property
-    def predict_options(self) -> tuple[PredictOption, ...]:
-        from pipeline.tasks.captions.predicting import OPTIONS
-
-        return OPTIONS
-
-    def prediction_lines(
-        self, images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]
-    ) -> list[str]:
-        from pipeline.tasks.captions.predicting import lines
-
-        return lines(images, predictions, options)
+    write_sample = staticmethod(sample.write_sample)
+    read_raw = staticmethod(ingest.read_raw)
+    label_checks = staticmethod(checks.label_checks)
+    expectations = staticmethod(checks.expectations)
+    summarize = staticmethod(checks.summarize)
+    features = staticmethod(featuring.features)
+    fit = staticmethod(training.fit)
+    load_model = staticmethod(models.load_model)
+    log_model = staticmethod(training.log_model)
+    evaluate = staticmethod(evaluating.evaluate)
+    prediction_lines = staticmethod(predicting.prediction_lines)

@@ -38,8 +38,9 @@ def expectations(params: CaptionsValidateParams) -> list[Any]:
     ]
 
 
-def summarize(manifest: pd.DataFrame) -> dict[str, Any]:
-    """What was odd in the Flickr8k files: notes ingest tolerated and issues it found, counted."""
+def summarize(manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
+    """Image ids, captions, and each oddity of the Flickr8k files counted: notes ingest
+    tolerated and issues it found (all of the manifest, valid or not)."""
     images = manifest["image_id"].dropna()
     notes: Counter[str] = Counter()
     if "notes" in manifest:

@@ -15,9 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.core.layout import TaskPaths
 from pipeline.core.plots import new_figure, save_figure
 from pipeline.core.splits import fingerprint
+from pipeline.tasks.base import Evaluation, PrimaryMetric
 from pipeline.tasks.captions.features import load_features
+from pipeline.tasks.captions.params import CaptionsEvaluateParams
 from pipeline.tasks.captions.text import Tokenizer, clean
 
 BLEU_WEIGHTS = {
@@ -26,6 +29,7 @@ BLEU_WEIGHTS = {
     "bleu3": (1 / 3, 1 / 3, 1 / 3, 0),
     "bleu4": (0.25, 0.25, 0.25, 0.25),
 }
+PRIMARY = PrimaryMetric("test_bleu4", greater_is_better=True)
 METHOD = "nltk corpus_bleu, cleaned tokens, smoothing method1 (Chen & Cherry 2014)"
 
 
@@ -74,20 +78,17 @@ def plot_grid(
 
 
 def evaluate(
-    model: Any,
-    valid: pd.DataFrame,
-    raw_dir: Path,
-    params: Any,
-    out_dir: Path,
-    processed_dir: Path,
-    assets_dir: Path,
-) -> dict[str, Any]:
+    model: Any, valid: pd.DataFrame, params: CaptionsEvaluateParams, paths: TaskPaths
+) -> Evaluation:
+    """BLEU of greedy and beam captions of the test images; their captions and a grid of
+    them into `paths.reports_dir`."""
     from pipeline.core.io import write_json
     from pipeline.tasks.captions.decode import Decoder
     from pipeline.tasks.captions.training import TOKENIZER_FILE
 
-    tokenizer = Tokenizer.load(assets_dir / TOKENIZER_FILE)
-    manifest, features = load_features(processed_dir)
+    out_dir = paths.reports_dir
+    tokenizer = Tokenizer.load(paths.assets_dir / TOKENIZER_FILE)
+    manifest, features = load_features(paths.processed_dir)
     is_test = (manifest["split"] == "test").to_numpy()
     test = manifest[is_test].reset_index(drop=True)
     decoder = Decoder(model, tokenizer)
@@ -111,8 +112,8 @@ def evaluate(
             for image, g, b, refs in zip(test["image"], greedy, beam, test["captions"], strict=True)
         ],
     )
-    plot_grid(raw_dir, test, greedy, beam, out_dir / "test_captions.png", params.grid_images)
-    return {
+    plot_grid(paths.raw_dir, test, greedy, beam, out_dir / "test_captions.png", params.grid_images)
+    report = {
         **{f"test_{k}": v for k, v in served.items()},
         **{f"{decoding}_{k}": v for decoding, s in scores.items() for k, v in s.items()},
         "baseline": {
@@ -128,3 +129,4 @@ def evaluate(
         "test_split_hash": split_fingerprint(test),
         "mean_length": float(np.mean([len(c.split()) for c in greedy])) if greedy else 0.0,
     }
+    return Evaluation.from_json(report, PRIMARY)

@@ -13,15 +13,17 @@ serving computes exactly what training saw.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.backbones import build_backbone
 from pipeline.core.io import write_json
+from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams
 from pipeline.core.progress import track
+from pipeline.tasks.base import FeaturesSummary
 from pipeline.tasks.captions.params import CaptionsFeaturesParams
 from pipeline.tasks.captions.probe import plot_probe, probe, probe_rows, probe_words
 
@@ -84,17 +86,14 @@ def feature_batches(files: list[str], size: int, batch_size: int) -> tf.data.Dat
     )
 
 
-def extract(
-    valid: pd.DataFrame,
-    raw_dir: Path,
-    params: CaptionsFeaturesParams,
-    shared: BackboneParams,
-    out_dir: Path,
-    reports_dir: Path,
-) -> dict[str, Any]:
-    """Write the features of every valid image, their manifest and the extractor; probe them."""
+def features(
+    valid: pd.DataFrame, params: CaptionsFeaturesParams, backbone: BackboneParams, paths: TaskPaths
+) -> FeaturesSummary:
+    """Write the features of every valid image, their manifest and the extractor into
+    `paths.processed_dir`; probe them (into `paths.reports_dir`)."""
+    raw_dir, out_dir, reports_dir = paths.raw_dir, paths.processed_dir, paths.reports_dir
     images = valid.drop_duplicates("image_id").reset_index(drop=True)
-    every_part, extractor = build_extractors(params, shared)
+    every_part, extractor = build_extractors(params, backbone)
     files = [str(raw_dir / path) for path in images["image"]]
     batches = feature_batches(files, params.image_size, params.batch_size)
     total = -(-len(files) // params.batch_size)
@@ -113,11 +112,11 @@ def extract(
         chosen.append(np.concatenate([outputs[k] for k in params.parts], axis=1))
         for name, values in outputs.items():
             probed_parts.setdefault(name, []).append(values[rows])
-    features = np.concatenate(chosen).astype(np.float32)
+    vectors = np.concatenate(chosen).astype(np.float32)
     np.savez(
         out_dir / FEATURES_FILE,
         image_id=images["image_id"].to_numpy(dtype=str),
-        features=features,
+        features=vectors,
     )
     images[["image_id", "image", "split", "captions"]].to_parquet(out_dir / MANIFEST_FILE)
     extractor.save(out_dir / EXTRACTOR_FILE)
@@ -127,7 +126,7 @@ def extract(
     probed["captioner_gets"] = list(params.parts)
     write_json(reports_dir / "probe.json", probed)
     plot_probe(probed, reports_dir / "probe.png")
-    return {"images": len(images), "dimensions": int(features.shape[1])}
+    return FeaturesSummary(images=len(images), dimensions=int(vectors.shape[1]))
 
 
 def load_features(processed_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:

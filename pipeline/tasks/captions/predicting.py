@@ -15,7 +15,9 @@ OPTIONS: tuple[PredictOption, ...] = (
 )
 
 
-def lines(images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]) -> list[str]:
+def prediction_lines(
+    images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]
+) -> list[str]:
     """`path: caption` per image."""
     return [
         f"{path}: {caption}" for path, caption in zip(images, predictions["caption"], strict=True)

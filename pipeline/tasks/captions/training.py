@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,12 +10,15 @@ import pandas as pd
 from pipeline.core.errors import DatasetError
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.io import write_json
+from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams, FinetuneParams
+from pipeline.tasks.base import Trained
 from pipeline.tasks.captions.features import EXTRACTOR_FILE, load_features
 from pipeline.tasks.captions.glove import glove_path, read_glove
 from pipeline.tasks.captions.model import build_model
 from pipeline.tasks.captions.params import CaptionsTrainParams
 from pipeline.tasks.captions.text import Tokenizer
+from pipeline.tasks.models import saved
 
 if TYPE_CHECKING:
     import keras
@@ -78,18 +80,17 @@ def _split_dataset(
 
 
 def fit(
-    processed_dir: Path,
     params: CaptionsTrainParams,
     backbone: BackboneParams,
+    paths: TaskPaths,
     *,
-    work_dir: Path,
-    assets_dir: Path,
     seed: int,
     jit_compile: bool = False,
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Tokenizer from the train captions (saved into `assets_dir` for serving), then the
-    merge model early-stopped on val."""
-    manifest, features = load_features(processed_dir)
+) -> Trained:
+    """Tokenizer from the train captions (saved into `paths.assets_dir` for serving), then
+    the merge model early-stopped on val."""
+    assets_dir = paths.assets_dir
+    manifest, features = load_features(paths.processed_dir)
     train_captions = manifest.loc[manifest["split"] == "train", "captions"]
     tokenizer = Tokenizer.fit([c for captions in train_captions for c in captions], params.text)
     if tokenizer.vocabulary_size <= SPECIAL_TOKENS:
@@ -133,28 +134,24 @@ def fit(
         ),
         loss="sparse_categorical_crossentropy",
         metrics=["sparse_categorical_accuracy"],
-        work_dir=work_dir,
+        work_dir=paths.checkpoints_dir,
         jit_compile=jit_compile,
     )
-    return model, history
+    return Trained(model, history)
 
 
-def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
+def log_model(model: keras.Model, paths: TaskPaths) -> str:
     """A pyfunc from code (no pickle): encoded images of any size in, `caption` out."""
-    import tempfile
-
     from pipeline.core.serving import log_pyfunc
     from pipeline.tasks.captions import serving
 
-    with tempfile.TemporaryDirectory() as tmp:
-        model_file = Path(tmp) / "captioner.keras"
-        model.save(model_file)
+    with saved(model, "captioner.keras") as model_file:
         return log_pyfunc(
             serving.__file__,
             artifacts={
                 "captioner": model_file,
-                "extractor": processed_dir / EXTRACTOR_FILE,
-                "tokenizer": assets_dir / TOKENIZER_FILE,
+                "extractor": paths.processed_dir / EXTRACTOR_FILE,
+                "tokenizer": paths.assets_dir / TOKENIZER_FILE,
             },
             outputs={"caption": "string"},
             params={"beam": serving.BEAM},

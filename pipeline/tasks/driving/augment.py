@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.core.errors import DatasetError
 from pipeline.core.io import write_json
+from pipeline.core.layout import TaskPaths
 from pipeline.core.plots import new_figure, save_figure
 from pipeline.core.progress import track
 from pipeline.tasks.driving.params import DrivingAugmentParams
@@ -87,9 +88,11 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def augment(
-    valid: pd.DataFrame, raw_dir: Path, out_dir: Path, params: DrivingAugmentParams, seed: int
+    valid: pd.DataFrame, params: DrivingAugmentParams, paths: TaskPaths, seed: int
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Write augmented train frames and untouched val/test frames; return manifest and report."""
+    """Write augmented train frames and untouched val/test frames into
+    `paths.processed_dir`; return manifest and report."""
+    raw_dir, out_dir = paths.raw_dir, paths.processed_dir
     rng = np.random.default_rng(seed)
     (out_dir / "IMG").mkdir()
     train = valid[valid["split"] == "train"]
@@ -154,8 +157,9 @@ def histogram_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def write_reports(report: dict[str, Any], folder: Path, processed_dir: Path) -> None:
+def write_augment_reports(report: dict[str, Any], paths: TaskPaths) -> None:
     """The histogram as DVC plot rows and as a figure (the images are not needed)."""
+    folder = paths.reports_dir
     write_json(folder / "steering_histogram.json", histogram_rows(report))
     edges = np.array(report["bin_edges"])
     centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]

@@ -8,10 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.core.layout import TaskPaths
 from pipeline.core.plots import new_figure, save_figure
 from pipeline.core.splits import fingerprint
+from pipeline.tasks.base import Evaluation, PrimaryMetric
+from pipeline.tasks.driving.params import DrivingEvaluateParams
 
 ANGLE_BINS = (-1.0, -0.3, -0.1, -0.02, 0.02, 0.1, 0.3, 1.0)
+PRIMARY = PrimaryMetric("test_mse", greater_is_better=False)
 
 
 def split_fingerprint(test: pd.DataFrame) -> str:
@@ -113,20 +117,14 @@ def plot_scatter(test: pd.DataFrame, predicted: np.ndarray, path: Path) -> None:
 
 
 def evaluate(
-    model: Any,
-    valid: pd.DataFrame,
-    raw_dir: Path,
-    params: Any,
-    out_dir: Path,
-    *,
-    processed_dir: Path,
-    assets_dir: Path,
-) -> dict[str, Any]:
+    model: Any, valid: pd.DataFrame, params: DrivingEvaluateParams, paths: TaskPaths
+) -> Evaluation:
     """Score `model` on the raw test frames (time order); write plots and prediction rows."""
     from pipeline.core.io import write_json
     from pipeline.core.tfdata import image_dataset
 
     test = valid[valid["split"] == "test"].sort_values(["log", "frame"]).reset_index(drop=True)
+    raw_dir, out_dir = paths.raw_dir, paths.reports_dir
     frames = image_dataset(
         raw_dir,
         test["center"].tolist(),
@@ -141,4 +139,4 @@ def evaluate(
     write_json(out_dir / "predictions.json", prediction_rows(test, predicted))
     plot_over_time(test, predicted, out_dir / "steering_over_time.png")
     plot_scatter(test, predicted, out_dir / "predicted_vs_true.png")
-    return metrics
+    return Evaluation.from_json(metrics, PRIMARY)

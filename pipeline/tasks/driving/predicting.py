@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 OPTIONS: tuple[PredictOption, ...] = ()
 
 
-def lines(images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]) -> list[str]:
+def prediction_lines(
+    images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]
+) -> list[str]:
     """`path: steering +0.1234` per frame (frames of other sizes were resized to 320x160)."""
     return [
         f"{path}: steering {float(angle):+.4f}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,29 +9,32 @@ import pandas as pd
 
 from pipeline.core.errors import DatasetError
 from pipeline.core.finetune import two_phase_fit
+from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams
 from pipeline.core.progress import epoch_progress
 from pipeline.core.tfdata import image_dataset
+from pipeline.tasks.base import Trained
 from pipeline.tasks.driving.model import FRAME_SHAPE, build_model
 from pipeline.tasks.driving.params import DrivingTrainParams
+from pipeline.tasks.models import saved
 
 if TYPE_CHECKING:
     import keras
 
 
 def fit(
-    processed_dir: Path,
     params: DrivingTrainParams,
     backbone: BackboneParams,
+    paths: TaskPaths,
     *,
-    work_dir: Path,
     seed: int,
     jit_compile: bool = False,
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> Trained:
     """Model trained on the train split, early-stopped on the val split.
 
     It needs no assets besides its weights: the preprocessing is part of the model.
     """
+    processed_dir = paths.processed_dir
     manifest = pd.read_parquet(processed_dir / "manifest.parquet")
     train, val = (manifest[manifest["split"] == split] for split in ("train", "val"))
     for name, rows in (("train", train), ("val", val)):
@@ -61,25 +63,21 @@ def fit(
         params.fit,
         loss="mse",
         metrics=["mae"],
-        work_dir=work_dir,
+        work_dir=paths.checkpoints_dir,
         base=base,
         callbacks=[epoch_progress("driving", len(train), epochs)],
         jit_compile=jit_compile,
         verbose=0,  # epoch_progress says it, with true epoch numbers across both phases
     )
-    return model, history
+    return Trained(model, history)
 
 
-def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
+def log_model(model: keras.Model, paths: TaskPaths) -> str:
     """A pyfunc from code (no pickle): encoded frames of any size in, `steering` out."""
-    import tempfile
-
     from pipeline.core.serving import log_pyfunc
     from pipeline.tasks.driving import serving
 
-    with tempfile.TemporaryDirectory() as tmp:
-        model_file = Path(tmp) / "steering.keras"
-        model.save(model_file)
+    with saved(model, "steering.keras") as model_file:
         return log_pyfunc(
             serving.__file__,
             artifacts={"model": model_file},

@@ -20,12 +20,12 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pipeline.core.layout import TaskPaths
 from pipeline.core.progress import track
 from pipeline.tasks.plates import boxes as bx
 from pipeline.tasks.plates.augment_report import report
 from pipeline.tasks.plates.images import read_rgb
 from pipeline.tasks.plates.params import PlatesAugmentParams
-from pipeline.tasks.plates.plots import write_reports as write_reports
 from pipeline.tasks.plates.transforms import keep_visible, variant
 
 CLASS_NAME = "plate"
@@ -79,9 +79,11 @@ def _write(
 
 
 def augment(
-    valid: pd.DataFrame, raw_dir: Path, out_dir: Path, params: PlatesAugmentParams, seed: int
+    valid: pd.DataFrame, params: PlatesAugmentParams, paths: TaskPaths, seed: int
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Write augmented train images and untouched val/test images; return manifest and report."""
+    """Write augmented train images and untouched val/test images into
+    `paths.processed_dir`; return manifest and report."""
+    raw_dir, out_dir = paths.raw_dir, paths.processed_dir
     rng = np.random.default_rng(seed)
     for folder in ("images", "labels"):
         (out_dir / folder).mkdir()

@@ -7,14 +7,15 @@ beside it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.io import write_json
+from pipeline.core.layout import TaskPaths
 from pipeline.core.splits import fingerprint
+from pipeline.tasks.base import Evaluation, PrimaryMetric
 from pipeline.tasks.plates.boxes import as_boxes, yolo_to_xyxy
 from pipeline.tasks.plates.detectors.config import max_detections
 from pipeline.tasks.plates.images import read_rgb
@@ -22,6 +23,8 @@ from pipeline.tasks.plates.inference import Detections, detect
 from pipeline.tasks.plates.params import PlatesEvaluateParams
 from pipeline.tasks.plates.plots import plot_detections, plot_precision_recall
 from pipeline.tasks.plates.scoring import coco_scores, empty_detections, operating_point
+
+PRIMARY = PrimaryMetric("test_ap50", greater_is_better=True)
 
 
 def split_fingerprint(test: pd.DataFrame) -> str:
@@ -73,18 +76,12 @@ def score(
 
 
 def evaluate(
-    model: Any,
-    valid: pd.DataFrame,
-    raw_dir: Path,
-    params: PlatesEvaluateParams,
-    out_dir: Path,
-    *,
-    processed_dir: Path,
-    assets_dir: Path,
-) -> dict[str, Any]:
+    model: Any, valid: pd.DataFrame, params: PlatesEvaluateParams, paths: TaskPaths
+) -> Evaluation:
     """Detect plates on the raw test images; write the plots and the boxes found."""
+    raw_dir, out_dir = paths.raw_dir, paths.reports_dir
     test = valid[valid["split"] == "test"].sort_values("image").reset_index(drop=True)
-    cap = max_detections(assets_dir)
+    cap = max_detections(paths.assets_dir)
     truth: list[np.ndarray] = []
     sizes: list[tuple[int, int]] = []
     detections: list[Detections] = []
@@ -124,4 +121,4 @@ def evaluate(
         params.score_threshold,
         out_dir / "test_detections.png",
     )
-    return metrics
+    return Evaluation.from_json(metrics, PRIMARY)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.core.layout import TaskPaths
 from pipeline.core.plots import new_figure, save_figure
 from pipeline.tasks.plates import boxes as bx
 from pipeline.tasks.plates.drawing import GREEN, RED, draw
@@ -16,9 +17,10 @@ from pipeline.tasks.plates.images import read_rgb
 from pipeline.tasks.plates.inference import Detections
 
 
-def write_reports(report: dict[str, Any], folder: Path, processed_dir: Path) -> None:
+def write_augment_reports(report: dict[str, Any], paths: TaskPaths) -> None:
     """A grid of augmented samples with their boxes, and plate widths before vs after."""
-    _write_samples(report["examples"], folder / "augmented_samples.png", processed_dir)
+    folder = paths.reports_dir
+    _write_samples(report["examples"], folder / "augmented_samples.png", paths.processed_dir)
     widths = report["plate_width"]
     edges = np.array(widths["bin_edges"])
     figure = new_figure(9, 4.5)

@@ -26,7 +26,9 @@ OPTIONS: tuple[PredictOption, ...] = (
 )
 
 
-def lines(images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]) -> list[str]:
+def prediction_lines(
+    images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]
+) -> list[str]:
     """`path: N plate(s) [x1, y1, x2, y2] score[ "TEXT" (text score)]; ...` per image, then
     where the drawn images went (`out`: `<stem>_plates.png` each)."""
     found = [json.loads(rows) for rows in predictions["boxes"]]

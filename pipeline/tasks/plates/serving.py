@@ -28,7 +28,7 @@ def extra_packages(detector: str) -> tuple[str, ...]:
 
 class Detector(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def load_context(self, context: Any) -> None:
-        from pipeline.tasks.plates.training import load_detector
+        from pipeline.tasks.plates.detectors import load_detector
 
         config_file = Path(context.artifacts["config"])
         self.config = json.loads(config_file.read_text())

@@ -12,12 +12,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipeline.core.finetune import two_phase_fit
+from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams
 from pipeline.core.progress import epoch_progress
 from pipeline.core.splits import training_splits
 from pipeline.core.tfdata import image_dataset
-from pipeline.tasks.plates.detectors import DETECTOR_FILE, detector_for, detector_kind
-from pipeline.tasks.plates.detectors import load_detector as load_detector
+from pipeline.tasks.base import Trained
+from pipeline.tasks.models import saved
+from pipeline.tasks.plates.detectors import (
+    DETECTOR_FILE,
+    detector_for,
+    detector_kind,
+    load_detector,
+)
 from pipeline.tasks.plates.detectors.config import write_config
 from pipeline.tasks.plates.params import PlatesTrainParams
 
@@ -30,16 +37,16 @@ def _has_plates(rows: pd.DataFrame) -> bool:
 
 
 def fit(
-    processed_dir: Path,
     params: PlatesTrainParams,
     backbone: BackboneParams,
+    paths: TaskPaths,
     *,
-    work_dir: Path,
-    assets_dir: Path,
     seed: int,
     jit_compile: bool = False,
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Detector trained on the train split, early-stopped on the val split."""
+) -> Trained:
+    """Detector trained on the train split, early-stopped on the val split; its kind and
+    settings written into `paths.assets_dir` for serving."""
+    processed_dir = paths.processed_dir
     detector = detector_for(params.detector)
     train, val = training_splits(
         processed_dir / "manifest.parquet",
@@ -73,14 +80,14 @@ def fit(
         loss=settings.loss,
         metrics=[],
         compile_kwargs=settings.compile_kwargs,
-        work_dir=work_dir,
+        work_dir=paths.checkpoints_dir,
         base=base,
         callbacks=[epoch_progress("plates", len(train), _epochs(params))],
         jit_compile=jit_compile,
         verbose=0,  # epoch_progress says it, with true epoch numbers across both phases
     )
-    write_config(assets_dir, params)
-    return model, history
+    write_config(paths.assets_dir, params)
+    return Trained(model, history)
 
 
 def _epochs(params: PlatesTrainParams) -> int:
@@ -88,16 +95,18 @@ def _epochs(params: PlatesTrainParams) -> int:
     return params.fit.head_epochs + params.fit.finetune_epochs
 
 
-def log_model(model: keras.Model, assets_dir: Path, processed_dir: Path) -> str:
-    """A pyfunc from code (no pickle): encoded images of any size in, `count`, `boxes` out."""
-    import tempfile
+def load_model(model_path: Path, paths: TaskPaths) -> keras.Model:
+    """The detector, of the kind its assets name."""
+    return load_detector(model_path, paths.assets_dir)
 
+
+def log_model(model: keras.Model, paths: TaskPaths) -> str:
+    """A pyfunc from code (no pickle): encoded images of any size in, `count`, `boxes` out."""
     from pipeline.core.serving import log_pyfunc
     from pipeline.tasks.plates import serving
 
-    with tempfile.TemporaryDirectory() as tmp:
-        model_file = Path(tmp) / "detector.keras"
-        model.save(model_file)
+    assets_dir = paths.assets_dir
+    with saved(model, "detector.keras") as model_file:
         return log_pyfunc(
             serving.__file__,
             artifacts={"detector": model_file, "config": assets_dir / DETECTOR_FILE},

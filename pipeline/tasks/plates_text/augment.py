@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pipeline.core.layout import TaskPaths
 from pipeline.core.progress import track
 from pipeline.tasks.plates_text.crops import cut, pixel_box, to_line
 from pipeline.tasks.plates_text.params import PlateTextAugmentParams
@@ -102,13 +103,11 @@ def _safe(stem: str) -> str:
 
 
 def augment(
-    valid: pd.DataFrame,
-    raw_dir: Path,
-    out_dir: Path,
-    params: PlateTextAugmentParams,
-    seed: int,
+    valid: pd.DataFrame, params: PlateTextAugmentParams, paths: TaskPaths, seed: int
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Crops of every valid row into `out_dir/crops/<split>/`; (their manifest, a report)."""
+    """Crops of every valid row into `<processed_dir>/crops/<split>/`; (their manifest, a
+    report)."""
+    raw_dir, out_dir = paths.raw_dir, paths.processed_dir
     rng = np.random.default_rng(seed)
     rows: list[dict[str, Any]] = []
     size = (params.height, params.width)
@@ -170,8 +169,9 @@ def augment(
     return manifest, report
 
 
-def write_reports(report: dict[str, Any], reports_dir: Path, processed_dir: Path) -> None:
+def write_augment_reports(report: dict[str, Any], paths: TaskPaths) -> None:
     """A grid of train crops as the recogniser reads them, with their text."""
+    reports_dir, processed_dir = paths.reports_dir, paths.processed_dir
     import matplotlib
 
     matplotlib.use("Agg")

@@ -15,13 +15,16 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
+from pipeline.core.layout import TaskPaths
 from pipeline.core.splits import fingerprint
+from pipeline.tasks.base import Evaluation, PrimaryMetric
 from pipeline.tasks.plates.formats.text import CHARSET
 from pipeline.tasks.plates_text.augment import MANIFEST
 from pipeline.tasks.plates_text.params import PlateTextEvaluateParams
 from pipeline.tasks.plates_text.reading import read_lines
 
 GAP = "∅"  # a position one text has and the other lacks
+PRIMARY = PrimaryMetric("test_exact", greater_is_better=True)
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -126,13 +129,11 @@ def _plot_examples(
 
 
 def evaluate(
-    model: Any,
-    valid: pd.DataFrame,
-    processed_dir: Path,
-    params: PlateTextEvaluateParams,
-    reports_dir: Path,
-) -> dict[str, Any]:
-    """The report dict: test_exact, test_cer, baseline, beats_baseline, test_split_hash."""
+    model: Any, valid: pd.DataFrame, params: PlateTextEvaluateParams, paths: TaskPaths
+) -> Evaluation:
+    """test_exact, test_cer, baseline, beats_baseline, test_split_hash; plots into
+    `paths.reports_dir`."""
+    processed_dir, reports_dir = paths.processed_dir, paths.reports_dir
     crops = pd.read_parquet(processed_dir / MANIFEST)
     test = crops[(crops["split"] == "test") & (crops["kind"] == "crop")]
     if test.empty:
@@ -162,7 +163,7 @@ def evaluate(
         for s, t, p in zip(test["stem"], truth, predicted, strict=True)
         if p != t
     ]
-    return {
+    report = {
         "test_exact": model_scores["exact"],
         "test_cer": model_scores["cer"],
         "test_plates": len(truth),
@@ -174,3 +175,4 @@ def evaluate(
         "misread": misread[:50],
         "test_split_hash": fingerprint(zip(test["stem"], truth, strict=True)),
     }
+    return Evaluation.from_json(report, PRIMARY)

@@ -20,10 +20,10 @@ from pipeline.core.serving import decode_rgb, images_of
 
 class Reader(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def load_context(self, context: Any) -> None:
-        from pipeline.tasks.plates_text.training import load_reader
+        from pipeline.tasks.models import load_saved
 
         self.config = json.loads(Path(context.artifacts["config"]).read_text())
-        self.model = load_reader(Path(context.artifacts["reader"]))
+        self.model = load_saved(Path(context.artifacts["reader"]))
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None

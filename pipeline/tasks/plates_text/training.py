@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.finetune import two_phase_fit
-from pipeline.core.model_params import FinetuneParams
+from pipeline.core.layout import TaskPaths
+from pipeline.core.model_params import BackboneParams, FinetuneParams
 from pipeline.core.progress import epoch_progress
 from pipeline.core.splits import training_splits
 from pipeline.core.tfdata import image_dataset
+from pipeline.tasks.base import Trained
+from pipeline.tasks.models import saved
 from pipeline.tasks.plates.formats.text import CHARSET
 from pipeline.tasks.plates_text.augment import GEOMETRY, MANIFEST
 from pipeline.tasks.plates_text.model import build_model, ctc_loss, encode
@@ -45,19 +48,19 @@ def cosine_schedule(learning_rate: float, decay_to: float, epochs: int) -> Calla
 
 
 def fit(
-    processed_dir: Path,
     params: PlateTextTrainParams,
+    backbone: BackboneParams,  # unused: the reader is trained from scratch (model.py)
+    paths: TaskPaths,
     *,
-    assets_dir: Path,
-    work_dir: Path,
     seed: int,
     jit_compile: bool = False,
-) -> tuple[keras.Model, dict[str, list[float]]]:
+) -> Trained:
     """A reader trained on the train crops, its learning rate decayed along a cosine,
     early-stopped on the val crops' CTC loss; `reader.json` (charset, crop geometry) written
-    into `assets_dir`."""
+    into `paths.assets_dir`."""
     import keras
 
+    processed_dir, assets_dir = paths.processed_dir, paths.assets_dir
     train, val = training_splits(
         processed_dir / MANIFEST,
         "plates_text",
@@ -90,7 +93,7 @@ def fit(
         ),
         loss=ctc_loss,
         metrics=[],
-        work_dir=work_dir,
+        work_dir=paths.checkpoints_dir,
         callbacks=[
             epoch_progress("plates_text", len(train), params.epochs),
             keras.callbacks.LearningRateScheduler(
@@ -102,19 +105,11 @@ def fit(
     )
     assets_dir.mkdir(parents=True, exist_ok=True)
     (assets_dir / READER_FILE).write_text(json.dumps(config, indent=2))
-    return model, history
+    return Trained(model, history)
 
 
-def load_reader(model_path: Path) -> keras.Model:
-    import keras
-
-    return keras.models.load_model(model_path, safe_mode=True, compile=False)
-
-
-def log_model(model: keras.Model, assets_dir: Path) -> str:
+def log_model(model: keras.Model, paths: TaskPaths) -> str:
     """A pyfunc from code (no pickle): plate crop bytes in, `text` and `score` out."""
-    import tempfile
-
     import mlflow
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
@@ -122,13 +117,11 @@ def log_model(model: keras.Model, assets_dir: Path) -> str:
     from pipeline.core.serving import requirements
     from pipeline.tasks.plates_text import serving
 
-    with tempfile.TemporaryDirectory() as tmp:
-        model_file = Path(tmp) / "reader.keras"
-        model.save(model_file)
+    with saved(model, "reader.keras") as model_file:
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=serving.__file__,
-            artifacts={"reader": str(model_file), "config": str(assets_dir / READER_FILE)},
+            artifacts={"reader": str(model_file), "config": str(paths.assets_dir / READER_FILE)},
             signature=ModelSignature(
                 inputs=Schema([ColSpec("binary", "image")]),
                 outputs=Schema([ColSpec("string", "text"), ColSpec("double", "score")]),
