@@ -46,11 +46,13 @@ repro: install ## Run the whole DVC pipeline (dvc repro)
 dvc: install ## Any dvc command without activating .venv: make dvc ARGS="exp show"
 	$(BIN)/dvc $(ARGS)
 
+# Two workers: most tests wait on a subprocess or a single-threaded step, so the second core
+# halves the wall time; the tests that share the session's `dvc repro` stay on one worker.
 test: install-dev ## Run the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: install-dev ## Tests without training, dvc repro or servers (under 2 min)
-	$(BIN)/pytest -m "not slow and not train" -q
+	$(BIN)/pytest -m "not slow and not train" -q -n 2 --dist loadgroup
 
 lint: install-dev ## Lint and type-check
 	$(BIN)/ruff check pipeline tests
