@@ -1,6 +1,6 @@
 """Self-supervised pretraining: a backbone learns to tell how an image was rotated.
 
-To say whether a picture is upside down the network has to learn what roads, plates and
+To say whether a picture is upside down the network has to learn what roads, vehicles and
 shapes look like, with no label at all: a backbone for `backbone.weights: selfsup` that
 needs no network and has seen the pipeline's own domains.
 """

@@ -3,7 +3,7 @@
 Memory stays flat as the data grows: only file names and targets are shuffled (a few
 bytes each), and frames are decoded as they are read, a few batches ahead of the model.
 An in-memory cache of decoded frames (this module's first design) held every frame twice
-(cache and a full shuffle buffer): 3.2 GB for 15,498 driving frames. Decoding again each
+(cache and a full shuffle buffer): 3.2 GB for 15,498 simulator frames. Decoding again each
 epoch costs little beside training (a 320x160 JPEG decodes in well under a millisecond,
 on the other core while the model trains), and the batches are the same: shuffling the
 names with the same seed and buffer size gives the order the cached frames had.
@@ -57,7 +57,7 @@ def decode_rgb(data: Any) -> Any:
     PIL decode it.
 
     TensorFlow's JPEG decoder defaults to a fast inexact IDCT that differs from OpenCV/PIL by
-    up to 4 levels on most pixels (steering angles moved by up to 0.02): training, the
+    up to 4 levels on most pixels (a regression's output moved by up to 0.02): training, the
     logged pyfuncs (OpenCV) and the drive server must see the same pixels.
     """
     import tensorflow as tf

@@ -92,7 +92,7 @@ def _mark_training(experiment: Any) -> None:
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"train": {"driving": {"epochs": 3}}} -> {"train.driving.epochs": 3}."""
+    """{"train": {"task": {"epochs": 3}}} -> {"train.task.epochs": 3}."""
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
