@@ -60,7 +60,8 @@ def served(request, repro_project, tmp_path_factory):
     server per task for the module."""
     task = request.param
     log = tmp_path_factory.mktemp("serve") / f"{task}.log"
-    env = os.environ.copy()  # MLFLOW_TRACKING_URI names the project's store
+    store = f"sqlite:///{repro_project / 'mlflow.db'}"  # named here: other tests move theirs
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store, "MLFLOW_REGISTRY_URI": store}
     with model_server(f"models:/{task}@candidate", log, env=env, cwd=repro_project) as url:
         yield task, repro_project, url
 
@@ -80,13 +81,18 @@ def test_a_json_request_of_base64_images_is_answered_with_the_tasks_columns(serv
     assert status == 200 and answer == records  # both orientations, the same answer
 
     if task == "driving":
-        import keras
+        import mlflow
 
-        local = keras.saving.load_model(project / "models/driving/model.keras", safe_mode=True)
+        # the Keras model of the version served (an experiment of test_dvc_repro may have
+        # registered a newer candidate than the workspace's models/driving/model.keras)
+        store = f"sqlite:///{project / 'mlflow.db'}"
+        mlflow.set_tracking_uri(store)
+        mlflow.set_registry_uri(store)
+        served_model = mlflow.pyfunc.load_model("models:/driving@candidate").unwrap_python_model()
         frames = np.stack(
             [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in images]
         ).astype(np.float32)
-        want = local.predict(frames, verbose=0)[:, 0]
+        want = served_model.model.predict(frames, verbose=0)[:, 0]
         np.testing.assert_allclose([r["steering"] for r in rows], want, atol=1e-4)
     elif task == "plates":
         for path, row in zip(images, rows, strict=True):
