@@ -24,34 +24,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def mlflow_server(store_uri: str, artifacts: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`mlflow server` as `make server` starts it, on a free port; stopped by process group
-    (it starts worker processes). Yields its URI and process (a test may kill it)."""
-    port = free_port()
-    command = [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server"]
-    command += ["--serve-artifacts", "--artifacts-destination", str(artifacts)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    env = os.environ | {
-        "MLFLOW_BACKEND_STORE_URI": store_uri,
-        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-    }
-    log = artifacts.parent / "server.log"
+def _running(
+    command: list[str], env: dict[str, str], log: Path, ready_url: str, wait: float, cwd=None
+) -> Iterator[subprocess.Popen]:
+    """`command` started in its own process group, yielded once `ready_url` answers (a failed
+    start fails the test with the end of `log`), stopped by process group: both servers
+    start worker processes."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    uri = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180  # a new PostgreSQL database is migrated first
+        deadline = time.monotonic() + wait
         while True:
             try:
-                urllib.request.urlopen(f"{uri}/health", timeout=2)
+                urllib.request.urlopen(ready_url, timeout=2)
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"mlflow server did not start: {log.read_text()[-2000:]}")
+                    what = " ".join([Path(command[0]).name, *command[1:3]])
+                    pytest.fail(f"{what} did not start: {log.read_text()[-3000:]}")
                 time.sleep(0.5)
-        yield uri, process
+        yield process
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -63,13 +57,31 @@ def mlflow_server(store_uri: str, artifacts: Path) -> Iterator[tuple[str, subpro
 
 
 @contextmanager
+def mlflow_server(store_uri: str, artifacts: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`mlflow server` as `make server` starts it, on a free port. Yields its URI and process
+    (a test may kill it)."""
+    port = free_port()
+    command = [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server"]
+    command += ["--serve-artifacts", "--artifacts-destination", str(artifacts)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    env = os.environ | {
+        "MLFLOW_BACKEND_STORE_URI": store_uri,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    uri = f"http://127.0.0.1:{port}"
+    # a new PostgreSQL database is migrated first
+    with _running(command, env, artifacts.parent / "server.log", f"{uri}/health", 180) as process:
+        yield uri, process
+
+
+@contextmanager
 def model_server(
     model_uri: str, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Iterator[str]:
     """`mlflow models serve -m MODEL_URI --env-manager local` on a free loopback port, as the
-    README tells a user to start it; yields its URL once `/ping` answers, stops it by process
-    group (uvicorn starts workers). `env` is the server's whole environment (default: ours),
-    e.g. with `MLFLOW_TRACKING_URI` naming the store a `models:/` URI is looked up in."""
+    README tells a user to start it; yields its URL once `/ping` answers. `env` is the
+    server's whole environment (default: ours), e.g. with `MLFLOW_TRACKING_URI` naming the
+    store a `models:/` URI is looked up in."""
     port = free_port()
     bin_dir = os.path.dirname(sys.executable)
     command = [os.path.join(bin_dir, "mlflow"), "models", "serve"]
@@ -77,32 +89,7 @@ def model_server(
     env = dict(os.environ if env is None else env)
     # it execs `uvicorn` by name: the venv's, as in a user's activated environment
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=cwd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300  # TensorFlow is imported and the model loaded first
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/ping", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"mlflow models serve did not start: {log.read_text()[-3000:]}")
-                time.sleep(0.5)
+    # TensorFlow is imported and the model loaded first
+    with _running(command, env, log, f"{url}/ping", 300, cwd):
         yield url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
