@@ -1,9 +1,10 @@
 """Captions on the real Flickr8k files: the book's vocabulary, ingest + validate, real variants.
 
 The real folder (../shared/realdata/flickr8k, see its PROVENANCE.md) has the original text
-files and 10 of the 8,091 photos, so most rows are rightly rejected as missing on disk; the
-counts below are exact. Variants are combined with the real photos in tmp_path, never in
-the repository.
+files and 293 of the 8,091 photos (158 train, 1 dev, 125 test, 9 in no split file), so most
+rows are rightly rejected as missing on disk; the counts below are exact, each checked by
+hand against the split files and the folder listing. Variants are combined with the real
+photos in tmp_path, never in the repository.
 """
 
 import shutil
@@ -71,21 +72,24 @@ def _ingest_and_validate(root: Path, docs: Path):
 
 REAL_PHOTOS = sorted((REAL / "Flicker8k_Dataset").glob("*.jpg"))
 FOUND_IN_REAL = {"in no split file": 92}  # 91 real images and the ghost .jpg.1
+# 8092 ids - 293 photos on disk - the ghost id
+MISSING = 7798
 
 
 def test_the_real_folder_ingests_and_validates_with_exact_counts(tmp_path):
     report = _ingest_and_validate(REAL, tmp_path / "docs")
     assert report["rows_in"] == 8092  # 8000 split listings + 92 ids in no split file
-    assert (report["valid"], report["rejected"]) == (10, 8082)
-    assert report["valid_per_split"] == {"train": 9, "val": 1}
-    assert report["reasons"] == {"image missing on disk": 8081, "not an image file name": 1}
+    assert (report["valid"], report["rejected"]) == (284, 8092 - 284)
+    assert report["valid_per_split"] == {"train": 158, "val": 1, "test": 125}
+    reasons = {"image missing on disk": MISSING, "in no split file": 9, "not an image file name": 1}
+    assert report["reasons"] == reasons
     assert report["dataset"] == {
         "image_ids": 8092,
         "captions": 40_460,
         "oddities": FOUND_IN_REAL,
-        "ingest_issues": {"image missing on disk": 8081, "not an image file name": 1},
+        "ingest_issues": reasons,
     }
-    assert report["passed"] is False  # 10 of 8091 photos are in the fixture
+    assert report["passed"] is False  # 293 of 8091 photos are in the fixture
 
 
 def test_karan_copy_with_spaces_after_ids_and_224px_resized_photos(tmp_path):
@@ -102,9 +106,14 @@ def test_karan_copy_with_spaces_after_ids_and_224px_resized_photos(tmp_path):
         assert len(manifest.at[photo.name, "captions"]) == 5
     report = _ingest_and_validate(root, tmp_path / "docs")
     assert report["rows_in"] == 8092
-    assert (report["valid"], report["rejected"]) == (12, 8080)
-    assert report["valid_per_split"] == {"train": 11, "val": 1}
-    assert report["reasons"] == {"image missing on disk": 8079, "not an image file name": 1}
+    # one resized photo replaces its original, the other (a train photo) is new
+    assert (report["valid"], report["rejected"]) == (285, 8092 - 285)
+    assert report["valid_per_split"] == {"train": 159, "val": 1, "test": 125}
+    assert report["reasons"] == {
+        "image missing on disk": MISSING - 1,
+        "in no split file": 9,
+        "not an image file name": 1,
+    }
     assert report["dataset"]["oddities"] == {
         **FOUND_IN_REAL,
         "space instead of TAB after the id": 3,
@@ -126,8 +135,14 @@ def test_sadika_copy_with_crlf_and_three_train_images_missing(tmp_path):
     # 5997 + 1000 + 1000 listings; 93 in no split (the two images dropped from both files are
     # named nowhere, 937559727_ae2613cee5.jpg only in the token file)
     assert report["rows_in"] == 7997 + 93
-    assert (report["valid"], report["rejected"]) == (10, 8080)
-    assert report["reasons"] == {"image missing on disk": 8079, "not an image file name": 1}
+    # the three ids Sadika's copy drops are none of the 293 photos
+    reasons = {
+        "image missing on disk": MISSING - 2,
+        "in no split file": 9,
+        "not an image file name": 1,
+    }
+    assert (report["valid"], report["rejected"]) == (284, 8090 - 284)
+    assert report["reasons"] == reasons
     assert report["dataset"] == {
         "image_ids": 8090,
         "captions": 40_450,
@@ -136,5 +151,5 @@ def test_sadika_copy_with_crlf_and_three_train_images_missing(tmp_path):
             "CRLF line ending (Flickr_8k.trainImages.txt)": 5997,
             "in no split file": 93,
         },
-        "ingest_issues": {"image missing on disk": 8079, "not an image file name": 1},
+        "ingest_issues": reasons,
     }
