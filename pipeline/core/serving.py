@@ -21,7 +21,15 @@ import pandas as pd
 
 from pipeline.core.errors import PipelineError
 
-SERVING_PACKAGES = ("tensorflow", "keras", "mlflow", "numpy", "pandas", "opencv-python-headless")
+SERVING_PACKAGES = (
+    "tensorflow",
+    "keras",
+    "mlflow",
+    "numpy",
+    "pandas",
+    "pillow",
+    "opencv-python-headless",
+)
 IMAGE_COLUMN = "image"
 #: MLflow's type of a param, by the Python type of its default
 PARAM_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
@@ -86,13 +94,15 @@ def rgb_images(model_input: Any) -> list[np.ndarray]:
 
 
 def decode_rgb(data: bytes) -> np.ndarray:
-    """An encoded image as an RGB uint8 array, or a ValueError saying it is not one."""
-    import cv2
+    """An encoded image as an RGB uint8 array (`core.images.decode_image`, as training
+    decodes it), or a ValueError saying why it is not one (truncated, corrupt, not an
+    image)."""
+    from pipeline.core.images import ImageDecodeError, decode_image
 
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValueError("not a decodable image (expected JPEG, PNG or BMP bytes)")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    try:
+        return decode_image(data)
+    except ImageDecodeError as err:
+        raise ValueError(f"not a decodable image: {err}") from None
 
 
 def requirements(extra: tuple[str, ...] = ()) -> list[str]:

@@ -4,8 +4,8 @@ Memory stays flat as the data grows: only file names and targets are shuffled (a
 bytes each), and frames are decoded as they are read, a few batches ahead of the model.
 An in-memory cache of decoded frames (this module's first design) held every frame twice
 (cache and a full shuffle buffer): 3.2 GB for 15,498 simulator frames. Decoding again each
-epoch costs little beside training (a 320x160 JPEG decodes in well under a millisecond,
-on the other core while the model trains), and the batches are the same: shuffling the
+epoch costs little beside training (a 320x160 JPEG decodes in about a millisecond, on the
+other core while the model trains), and the batches are the same: shuffling the
 names with the same seed and buffer size gives the order the cached frames had.
 
 Images stay uint8 all the way to the model: a Keras functional model casts its inputs to
@@ -36,15 +36,20 @@ def image_dataset(
     """(image uint8 RGB, target) batches; images decoded as read, never all held at once."""
     import tensorflow as tf
 
-    files = [str(root / path) for path in paths]
+    from pipeline.core.images import is_plain_jpeg
 
-    def decode(path: tf.Tensor, target: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        image = decode_rgb(tf.io.read_file(path))
+    files = [str(root / path) for path in paths]
+    plain = np.array([is_plain_jpeg(root / path) for path in paths], bool)  # headers, once
+
+    def decode(
+        path: tf.Tensor, native: tf.Tensor, target: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        image = decode_rgb(tf.io.read_file(path), native)
         if size is not None:
             image = tf.cast(tf.image.resize(image, size), tf.uint8)
         return image, target
 
-    dataset = tf.data.Dataset.from_tensor_slices((files, targets.astype(np.float32)))
+    dataset = tf.data.Dataset.from_tensor_slices((files, plain, targets.astype(np.float32)))
     if shuffle:  # names, not frames: the buffer costs bytes per row whatever the image size
         dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     # parallel but in order (tf.data's default): the batches do not depend on thread timing
@@ -52,20 +57,34 @@ def image_dataset(
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def decode_rgb(data: Any) -> Any:
-    """Encoded bytes (a string tensor) -> uint8 RGB (h, w, 3), decoded exactly as OpenCV and
-    PIL decode it.
+def decode_rgb(data: Any, plain_jpeg: Any = False) -> Any:
+    """Encoded bytes (a string tensor) -> uint8 RGB (h, w, 3), the pixels of
+    `core.images.decode_image`, the function validation and serving decode with.
 
-    TensorFlow's JPEG decoder defaults to a fast inexact IDCT that differs from OpenCV/PIL by
-    up to 4 levels on most pixels (a regression's output moved by up to 0.02): training, the
-    logged pyfuncs (OpenCV) and the drive server must see the same pixels.
+    It runs through `tf.numpy_function`, except for a `plain_jpeg` (`images.is_plain_jpeg`:
+    no conversion, no EXIF rotation), which TensorFlow decodes in parallel with the same
+    accurate integer IDCT (about 4x the frames per second of the Python path). TensorFlow's
+    default IDCT is a fast inexact one (up to 4 levels off on most pixels, a steering angle
+    moved by 0.02), and its decoders neither rotate by EXIF nor convert CMYK as Pillow does.
+    A file that does not decode fully stops the pipeline here (validation rejected it before,
+    so it changed since).
     """
     import tensorflow as tf
 
-    image = tf.cond(
-        tf.io.is_jpeg(data),
-        lambda: tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE"),
-        lambda: tf.io.decode_image(data, channels=3, expand_animations=False),
-    )
+    def shared() -> Any:
+        return tf.numpy_function(_decode, [data], tf.uint8, stateful=False)
+
+    def native() -> Any:
+        return tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE")
+
+    image = tf.cond(tf.convert_to_tensor(plain_jpeg), native, shared)
     image.set_shape([None, None, 3])
     return image
+
+
+def _decode(data: bytes | np.ndarray) -> np.ndarray:
+    """`decode_image` of what `tf.numpy_function` passes: bytes in a graph, a 0-d object
+    array when eager."""
+    from pipeline.core.images import decode_image
+
+    return decode_image(data.item() if isinstance(data, np.ndarray) else data)

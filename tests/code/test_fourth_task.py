@@ -67,7 +67,7 @@ def test_a_fourth_task_runs_sample_ingest_validate_with_no_pipeline_edit(tmp_pat
     }
     assert report["reasons"] == {  # the task's own check beside the ones every task gets
         "no shape": 1,
-        "image: does not decode": 1,
+        "image: does not decode fully (truncated, corrupt or not an image)": 1,
         "shape not circle or square": 1,
     }
 

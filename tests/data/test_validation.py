@@ -23,6 +23,9 @@ def plates_folder(tmp_path, write_image):
     (root / "broken.txt").write_text("")
     write_image(root / "grey.png")
     (root / "grey.txt").write_text("")
+    cut = write_image(root / "cut.jpg", seed=9)  # its last two thirds lost in a copy
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 3])
+    (root / "cut.txt").write_text("0 0.5 0.5 0.2 0.1\n")
     (root / "classes.txt").write_text("plate\ncar\n")
     return root
 
@@ -48,20 +51,22 @@ def test_plates_rows_reconcile_and_each_rejection_has_its_reason(plates_folder, 
     result = _validate(plates_folder, tmp_path, manifest)
 
     report = result.report
-    assert report["rows_in"] == len(manifest) == 12
+    assert report["rows_in"] == len(manifest) == 13
     assert report["valid"] + report["rejected"] == report["rows_in"]
-    assert report["valid"] == 8
+    assert report["valid"] == 9  # the eight sound photos and the greyscale one, made RGB
     reasons = result.rejected.set_index("stem")["reason"].to_dict()
+    undecodable = "image: does not decode fully (truncated, corrupt or not an image)"
     assert reasons == {
         "outside": "box value above 1",
         "car": "class not in ['plate']",
-        "broken": "image: does not decode",
-        "grey": "image: not 3-channel colour",
+        "broken": undecodable,
+        "cut": undecodable,  # not filled with grey, as OpenCV would
     }
     assert report["reasons"]["box value above 1"] == 1
+    assert report["image_conversions"] == {"grey->rgb": 1}
     assert report["expectations_evaluated"] > 10
     assert (tmp_path / "docs" / "index.html").is_file()
-    assert result.problems == []  # 4 of 12 rejected is within max_rejected_fraction 1.0
+    assert result.problems == []  # 4 of 13 rejected is within max_rejected_fraction 1.0
 
 
 def test_too_many_rejections_fail_with_the_most_common_reasons(plates_folder, tmp_path):

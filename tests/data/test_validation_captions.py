@@ -19,9 +19,9 @@ GOOD = [f"{i}_good.jpg" for i in range(8)]
 #: image id -> the rejection reason validate must give its row
 BAD = {
     "missing.jpg": "image missing on disk",
-    "broken.jpg": "image: does not decode",
+    "broken.jpg": "image: does not decode fully (truncated, corrupt or not an image)",
     "small.jpg": "image: width out of range; image: height out of range",
-    "grey.jpg": "image: not 3-channel colour",
+    "cut.jpg": "image: does not decode fully (truncated, corrupt or not an image)",
     "blank.jpg": "blank caption",
     "nocaption.jpg": "no captions in the token file; fewer than 1 captions",
     "nosplit.jpg": "in no split file",
@@ -51,11 +51,13 @@ def _captions(image_id: str) -> list[str]:
 def flickr(tmp_path, write_image):
     root = tmp_path / "flickr"
     images = root / "Flicker8k_Dataset"
-    for i, name in enumerate([*GOOD, "blank.jpg", "nocaption.jpg", "nosplit.jpg", "grey.jpg"]):
+    for i, name in enumerate([*GOOD, "blank.jpg", "nocaption.jpg", "nosplit.jpg", "cut.jpg"]):
         write_image(images / name, seed=i)
     (images / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     write_image(images / "small.jpg", width=48, height=40)
-    grey = images / "grey.jpg"
+    cut = images / "cut.jpg"  # its last two thirds lost in a copy
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 3])
+    grey = images / GOOD[0]  # a sound row: a greyscale photo is made RGB
     cv2.imwrite(str(grey), cv2.cvtColor(cv2.imread(str(grey)), cv2.COLOR_BGR2GRAY))
 
     text = root / "Flickr8k_text"
@@ -63,13 +65,13 @@ def flickr(tmp_path, write_image):
     lines = [line for name in GOOD for line in _captions(name)]  # lines 1-40
     lines += [*_captions("blank.jpg")[:4], "blank.jpg#4\t"]  # 41-45
     lines += ["no hash here", "broken.jpg#0\ta caf\xe9 ."]  # 46, 47 (Latin-1 below)
-    for name in ("missing.jpg", "broken.jpg", "small.jpg", "grey.jpg", "nosplit.jpg"):
+    for name in ("missing.jpg", "broken.jpg", "small.jpg", "cut.jpg", "nosplit.jpg"):
         lines += _captions(name)
     lines += _captions("ghost.jpg.1")[:1] + _captions("../../escape.jpg")[:1]
     (text / "Flickr8k.token.txt").write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
     listed = {
         "train": [*GOOD[:6], "missing.jpg", "broken.jpg", "small.jpg", "nocaption.jpg"],
-        "dev": [GOOD[6], "grey.jpg"],
+        "dev": [GOOD[6], "cut.jpg"],
         "test": [GOOD[7], "blank.jpg"],
     }
     for split, names in listed.items():
@@ -104,6 +106,7 @@ def test_captions_rows_reconcile_and_each_rejection_has_its_reason(flickr, tmp_p
     assert report["valid_per_split"] == {"test": 1, "train": 6, "val": 1}
     assert report["dataset"]["oddities"] == {"in no split file": 3}
     assert report["expectations_evaluated"] > 10
+    assert report["image_conversions"] == {"grey->rgb": 1}
     assert (tmp_path / "docs" / "index.html").is_file()
     assert result.problems == [] and report["passed"] is True
 

@@ -38,9 +38,9 @@ BAD = {
     29: (_row(29, speed="-3"), "speed out of [0, 35.0]"),
     30: (_row(30).rsplit(", ", 2)[0], "short row"),
     31: (_row(31), "center image missing"),  # its frame is not in IMG/
-    32: (_row(32), "center: does not decode"),
+    32: (_row(32), "center: does not decode fully (truncated, corrupt or not an image)"),
     33: (_row(33), "left: width out of range; left: height out of range"),
-    34: (_row(34), "right: not 3-channel colour"),
+    34: (_row(34), "right: does not decode fully (truncated, corrupt or not an image)"),
 }
 
 
@@ -57,7 +57,9 @@ def recording(tmp_path, write_image):
     (root / "IMG" / _names(31)[0]).unlink()
     (root / "IMG" / _names(32)[0]).write_bytes(b"\xff\xd8 not really a jpeg")
     write_image(root / "IMG" / _names(33)[1], width=200, height=66)
-    grey = root / "IMG" / _names(34)[2]
+    cut = root / "IMG" / _names(34)[2]  # its last two thirds lost in a copy
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 3])
+    grey = root / "IMG" / _names(5)[2]  # a sound row: a greyscale frame is made RGB
     cv2.imwrite(str(grey), cv2.cvtColor(cv2.imread(str(grey)), cv2.COLOR_BGR2GRAY))
     return root
 
@@ -88,6 +90,7 @@ def test_driving_rows_reconcile_and_each_rejection_has_its_reason(recording, tmp
     # 34 frames in 12 segments of 3 (seed 0); the first frame after a split change is a guard
     assert report["valid_per_split"] == {"guard": 5, "test": 2, "train": 13, "val": 4}
     assert report["expectations_evaluated"] > 20
+    assert report["image_conversions"] == {"grey->rgb": 1}
     assert report["dataset"]["segment_frames"] == 3
     assert report["dataset"]["constant_steering"] == []
     assert (tmp_path / "docs" / "index.html").is_file()

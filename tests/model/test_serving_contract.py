@@ -95,3 +95,34 @@ def test_a_model_that_fails_on_its_own_example_is_refused_on_one_line(run, tmp_p
     message = str(refused.value)
     assert "echo.py fails on its own input example" in message
     assert "the weights file is empty" in message and "\n" not in message
+
+
+def test_a_logged_model_answers_rgba_grey_16_bit_cmyk_and_exif_images(run, tmp_path):
+    import io
+
+    import mlflow
+    from PIL import Image
+
+    def encoded(image, kind="PNG", **options):
+        out = io.BytesIO()
+        image.save(out, kind, **options)
+        return out.getvalue()
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 24 wide, shown 24 high
+    images = [
+        encoded(Image.new("RGBA", (24, 16), (1, 2, 3, 0))),
+        encoded(Image.new("L", (24, 16), 7)),
+        cv2.imencode(".png", np.full((16, 24), 65535, np.uint16))[1].tobytes(),
+        encoded(Image.new("CMYK", (24, 16), (0, 0, 0, 0)), "JPEG"),
+        encoded(Image.new("RGB", (24, 16), (9, 9, 9)), "JPEG", exif=exif),
+    ]
+    uri = log_pyfunc(
+        _code(tmp_path, SIZES), artifacts={}, outputs={"width": "long"}, example_size=(64, 32)
+    )
+    model = mlflow.pyfunc.load_model(uri)
+    answer = model.predict(pd.DataFrame({"image": images}))
+    assert answer["width"].tolist() == [24, 24, 24, 24, 16]
+    cut = images[3][: len(images[3]) // 3]
+    with pytest.raises(Exception, match="image 1: not a decodable image: truncated or corrupt"):
+        model.predict(pd.DataFrame({"image": [images[0], cut]}))

@@ -57,7 +57,9 @@ def split_fingerprint(test: pd.DataFrame) -> str:
 def plot_grid(
     raw_dir: Path, test: pd.DataFrame, greedy: list[str], beam: list[str], path: Path, count: int
 ) -> None:
-    import cv2
+    from contextlib import suppress
+
+    from pipeline.core.images import ImageDecodeError, read_image
 
     shown = min(count, len(test))
     columns = min(3, shown)
@@ -67,9 +69,8 @@ def plot_grid(
         axes.axis("off")
         if i >= shown:
             continue
-        bgr = cv2.imread(str(raw_dir / test["image"].iloc[i]))
-        if bgr is not None:
-            axes.imshow(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        with suppress(ImageDecodeError):  # the caption is still worth showing
+            axes.imshow(read_image(raw_dir / test["image"].iloc[i]))
         reference = test["captions"].iloc[i][0]
         axes.set_title(
             f"greedy: {greedy[i]}\nbeam: {beam[i]}\ntrue: {reference}", fontsize=8, loc="left"

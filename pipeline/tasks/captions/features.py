@@ -64,11 +64,15 @@ def build_extractors(
 
 def decode_resized(data: tf.Tensor, size: int) -> tf.Tensor:
     """Encoded image bytes -> float32 RGB `size` x `size`, as the extractor wants them."""
-    import tensorflow as tf
-
     from pipeline.core.tfdata import decode_rgb
 
-    image = decode_rgb(data)
+    return resized(decode_rgb(data), size)
+
+
+def resized(image: tf.Tensor, size: int) -> tf.Tensor:
+    """A uint8 RGB image -> float32 RGB `size` x `size`, as the extractor wants it."""
+    import tensorflow as tf
+
     return tf.image.resize(tf.cast(image, tf.float32), (size, size), antialias=True)
 
 

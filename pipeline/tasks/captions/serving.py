@@ -15,7 +15,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from pipeline.core.serving import images_of
+from pipeline.core.serving import decode_rgb, images_of
 
 BEAM = 1  # greedy decoding unless a request asks for a beam
 
@@ -36,16 +36,15 @@ class Captioner(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def features(self, images: list[bytes]) -> np.ndarray:
         import tensorflow as tf
 
-        from pipeline.tasks.captions.features import decode_resized
+        from pipeline.tasks.captions.features import resized
 
         decoded = []
         for index, data in enumerate(images):
             try:
-                decoded.append(decode_resized(tf.constant(data), self.size))
-            except tf.errors.InvalidArgumentError:
-                raise ValueError(
-                    f"image {index}: not a decodable image (expected JPEG, PNG or BMP bytes)"
-                ) from None
+                image = decode_rgb(data)  # as the features stage decodes
+            except ValueError as err:
+                raise ValueError(f"image {index}: {err}") from None
+            decoded.append(resized(tf.constant(image), self.size))
         return self.extractor(tf.stack(decoded), training=False).numpy()
 
     def predict(

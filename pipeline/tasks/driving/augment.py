@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
+from pipeline.core.images import ImageDecodeError, read_image
 from pipeline.core.io import write_json
 from pipeline.core.layout import TaskPaths
 from pipeline.core.plots import new_figure, save_figure
@@ -64,10 +65,12 @@ def _variant(
     # a recording of our own drive server lists the centre frame for every camera
     cameras = [c for c in CAMERA_SIGN if c == "center" or row[c] != row["center"]]
     camera = str(rng.choice(cameras))
-    bgr = cv2.imread(str(raw_dir / row[camera]))
-    if bgr is None:  # validated files only reach here; a change on disk since then is fatal
-        raise DatasetError(f"driving: cannot decode {row[camera]}; rerun `dvc repro`")
-    image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    try:
+        image = read_image(raw_dir / row[camera])
+    except ImageDecodeError as err:  # validated files only reach here: changed on disk since
+        raise DatasetError(
+            f"driving: cannot decode {row[camera]} ({err}); rerun `dvc repro`"
+        ) from None
     angle = float(row["steering"]) + CAMERA_SIGN[camera] * params.steering_correction
     flipped = bool(rng.random() < params.flip_probability)
     if flipped:

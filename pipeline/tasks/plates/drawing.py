@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.core.images import ImageDecodeError, read_image
 from pipeline.core.io import atomic_file
 
 GREEN, RED = (40, 200, 40), (230, 40, 40)  # RGB
@@ -35,10 +36,10 @@ def draw(image: np.ndarray, rows: list[dict], colour: tuple[int, int, int] = RED
 
 def write_drawn(source: Path, rows: list[dict], target: Path) -> None:
     """`source` with its boxes drawn, written atomically to `target` (PNG)."""
-    bgr = cv2.imread(str(source))
-    if bgr is None:
-        raise ValueError(f"cannot decode {source}")
-    drawn = draw(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), rows)
+    try:
+        drawn = draw(read_image(source), rows)
+    except ImageDecodeError as err:
+        raise ValueError(f"cannot decode {source} ({err})") from None
     with atomic_file(target) as tmp:
         ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
         if not ok:

@@ -9,6 +9,7 @@ can be added to the train split. PNG keeps the small crops lossless.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pipeline.core.images import ImageDecodeError, read_image
 from pipeline.core.layout import TaskPaths
 from pipeline.core.progress import track
 from pipeline.tasks.plates_text.crops import cut, pixel_box, to_line
@@ -115,11 +117,11 @@ def augment(
     for image_path, boxes in track(
         list(valid.groupby("image", sort=True)), "plates_text: cropping", unit="photos"
     ):
-        bgr = cv2.imread(str(raw_dir / image_path), cv2.IMREAD_COLOR)
-        if bgr is None:  # validate checked it decodes: changed on disk since
+        try:
+            image = read_image(raw_dir / image_path)
+        except ImageDecodeError:  # validate checked it decodes: changed on disk since
             unreadable.append(str(image_path))
             continue
-        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         height, width = image.shape[:2]
         for row in boxes.itertuples(index=False):
             box = pixel_box(row.box, width, height)
@@ -190,9 +192,8 @@ def write_augment_reports(report: dict[str, Any], paths: TaskPaths) -> None:
     for axis in axes.flat:
         axis.axis("off")
     for axis, name in zip(axes.flat, names, strict=False):
-        image = cv2.imread(str(processed_dir / name))
-        if image is not None:
-            axis.imshow(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        with suppress(ImageDecodeError):  # the grid shows the crops there are
+            axis.imshow(read_image(processed_dir / name))
         axis.set_title(texts.get(name, ""), fontsize=8)
     figure.tight_layout()
     figure.savefig(reports_dir / "augment_grid.png", dpi=80)

@@ -10,11 +10,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
+from pipeline.core.images import ImageDecodeError, read_image
 from pipeline.core.layout import TaskPaths
 from pipeline.core.splits import fingerprint
 from pipeline.tasks.base import Evaluation, PrimaryMetric
@@ -49,10 +49,12 @@ def scores(predicted: list[str], truth: list[str]) -> dict[str, float]:
 def _load_lines(processed_dir: Path, names: list[str]) -> np.ndarray:
     lines = []
     for name in names:
-        bgr = cv2.imread(str(processed_dir / name), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise DatasetError(f"plates_text: cannot read crop {name}; rerun `pipeline augment`")
-        lines.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        try:
+            lines.append(read_image(processed_dir / name))
+        except ImageDecodeError as err:
+            raise DatasetError(
+                f"plates_text: cannot read crop {name} ({err}); rerun `pipeline augment`"
+            ) from None
     return np.stack(lines)
 
 
