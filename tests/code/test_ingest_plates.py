@@ -91,7 +91,8 @@ def test_negatives_have_no_boxes_and_paths_are_relative(yolo_folder):
 def test_class_ids_are_named_through_the_nearest_classes_txt(yolo_folder):
     manifest = read_raw(yolo_folder, PARAMS, seed=1).set_index("stem")
     assert list(manifest.at["a", "class_names"]) == ["plate"]
-    assert list(manifest.at["sub/b", "class_names"]) == [""]  # id 15 is not in classes.txt
+    assert list(manifest.at["sub/b", "class_names"]) == ["class_15"]  # not in classes.txt
+    assert list(manifest.at["sub/b", "unnamed_class_ids"]) == [15]
     assert manifest.at["sub/b", "classes_file"] == "classes.txt"
     assert manifest.at["sub/b", "folder"] == "."  # the dataset is where classes.txt is
 
@@ -339,7 +340,7 @@ def test_each_folder_of_a_raw_dir_is_read_in_its_own_layout(
     gp = report["folders"]["gp/GreenParking"]
     assert (gp["images"], gp["with_plate_text"], gp["duplicate_annotations_skipped"]) == (5, 3, 2)
     assert gp["unlabelled"] == 1
-    assert report["folders"]["plates"]["classes"] == {"": 1, "plate": 1}
+    assert report["folders"]["plates"]["classes"] == {"class_15": 1, "plate": 1}
 
 
 # --- odd names and bytes ------------------------------------------------------------------------
@@ -391,8 +392,8 @@ def test_every_named_class_is_kept_by_default_and_keep_classes_narrows(roboflow_
     assert narrowed["check_unknown_classes"].max() > 0
 
 
-def test_a_class_id_the_class_list_does_not_name_is_flagged(yolo_folder):
+def test_a_class_id_the_class_list_does_not_name_is_named_and_kept(yolo_folder):
     checked = label_checks(read_raw(yolo_folder, PARAMS, seed=1), PlatesValidateParams())
     flags = checked.set_index("stem")[["check_unnamed_classes", "check_unknown_classes"]]
-    assert flags.loc["sub/b"].tolist() == [1, 0]  # id 15 with classes.txt of 2 names
+    assert flags.loc["sub/b"].tolist() == [0, 0]  # id 15 with classes.txt of 2 names: class_15
     assert flags.loc["a"].tolist() == [0, 0]

@@ -60,11 +60,12 @@ def expectations(params: PlatesValidateParams) -> list[Any]:
             strict_min=True,
             meta={**label, "reason": "box with zero width or height"},
         ),
-        # label: every class id has a name (classes.txt, a data.yaml, or ingest params)
+        # label: every box has a class (an id past the class list is `class_<id>`, kept;
+        # a negative id or an empty VOC `<name>` is none)
         E.ExpectColumnValuesToBeInSet(
             column="check_unnamed_classes",
             value_set=[0],
-            meta={**label, "reason": "class id with no name in the dataset's class list"},
+            meta={**label, "reason": "box with a negative class id or an empty class name"},
         ),
         # label: every class is one the detector learns (all of them unless narrowed)
         E.ExpectColumnValuesToBeInSet(

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipeline.core.paths import is_utf8, printable
+from pipeline.tasks.plates.formats.pixels import image_size
 from pipeline.tasks.plates.formats.rows import issue, name_classes, new_row
 from pipeline.tasks.plates.formats.text import split_text
 from pipeline.tasks.plates.formats.tree import IMAGE_SUFFIXES, Tree, is_inside, relative
@@ -36,15 +37,30 @@ class Entry:
     error: str | None = None
 
 
-def is_location_list(path: Path) -> bool:
-    """A `.txt` whose first line starts with an image file name (a YOLO label never does)."""
+def _first_fields(path: Path) -> list[str]:
     try:
         with path.open("rb") as handle:
             head = handle.read(4096).decode("utf-8", "surrogateescape").lstrip("\ufeff")
     except OSError:
-        return False
-    first = next((line.split()[0] for line in head.splitlines() if line.split()), "")
-    return PurePosixPath(first.replace("\\", "/")).suffix.lower() in IMAGE_SUFFIXES
+        return []
+    return next((line.split() for line in head.splitlines() if line.split()), [])
+
+
+def _names_image(field: str) -> bool:
+    return PurePosixPath(field.replace("\\", "/")).suffix.lower() in IMAGE_SUFFIXES
+
+
+def is_location_list(path: Path) -> bool:
+    """A `.txt` whose first line is an image file name then a box count (a YOLO label's
+    first field is a class id)."""
+    fields = _first_fields(path)
+    return len(fields) >= 2 and _names_image(fields[0])
+
+
+def is_image_list(path: Path) -> bool:
+    """A `.txt` listing one image path a line (Darknet's `train.txt`, CCPD's splits): metadata."""
+    fields = _first_fields(path)
+    return len(fields) == 1 and _names_image(fields[0])
 
 
 def parse_line(source: Path, number: int, line: str) -> Entry:
@@ -71,14 +87,6 @@ def read_list(path: Path) -> list[Entry]:
     text = path.read_bytes().decode("utf-8", "surrogateescape").lstrip("\ufeff")
     lines = enumerate(text.splitlines(), start=1)
     return [parse_line(path, number, line) for number, line in lines if line.strip()]
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the header, without decoding the pixels."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return image.size
 
 
 def _differs(first: Entry, second: Entry) -> bool:

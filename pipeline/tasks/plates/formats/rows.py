@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.copies import strip_copy_suffixes
 from pipeline.core.paths import UnsafePathError, is_utf8, printable, resolve_inside
 from pipeline.tasks.plates.formats.tree import relative
 
@@ -19,9 +19,13 @@ COLUMNS = [
     "source_split",  # the dataset's own train/val/test folder, if any (reported, not kept)
     "class_ids",
     "class_names",
+    "unnamed_class_ids",  # ids the class list does not cover, named `class_<id>`
     "classes_file",  # classes.txt or *.yaml that named the classes (None: ingest params)
     "boxes",  # normalised [x_center, y_center, width, height]
     "n_polygons",  # boxes that came from polygon lines
+    "difficult",  # per box, Pascal VOC's `difficult` flag (empty: the layout has none)
+    "truncated",  # per box, Pascal VOC's `truncated` flag (empty: the layout has none)
+    "size_note",  # the annotation's image size disagrees with the file's (the file's is used)
     "plate_text",  # GreenParking's plate text, when the annotation has one
     "plate_texts",  # one text per box (None: unknown), from location.txt or the sidecar
     "plate_text_issue",  # why the text could not be matched to the boxes (not the boxes)
@@ -30,13 +34,12 @@ COLUMNS = [
     "issue_detail",
 ]
 
-# Roboflow names each copy `<source stem>_<ext>.rf.<hash>`: the source stem is the photo.
-ROBOFLOW_COPY = re.compile(r"^(?P<photo>.+)_(?:jpe?g|png|bmp|webp)\.rf\.[0-9a-f]+$", re.IGNORECASE)
-
 
 def photo_of(stem: str) -> str:
-    match = ROBOFLOW_COPY.match(stem)
-    return match["photo"] if match else stem
+    """The photo a file stem names, by name alone (`x_jpg.rf.<hash>`, `x_aug1`, `x (1)` -> `x`).
+
+    The ingest then merges byte-identical and look-alike files too (`read_raw`)."""
+    return strip_copy_suffixes(stem)
 
 
 def new_row(
@@ -62,7 +65,10 @@ def new_row(
         "photo": printable(photo_of(key.stem)),
         "class_ids": [],
         "class_names": [],
+        "unnamed_class_ids": [],
         "boxes": [],
+        "difficult": [],
+        "truncated": [],
         "plate_texts": [],
         "n_polygons": 0,
         "duplicate_labels": [],
@@ -87,5 +93,15 @@ def issue(reason: str, detail: str, **columns: Any) -> dict[str, Any]:
 
 
 def name_classes(class_ids: list[int], names: list[str]) -> list[str]:
-    """Class names of `class_ids`; "" for an id the names list does not cover."""
-    return [names[i] if 0 <= i < len(names) else "" for i in class_ids]
+    """Class names of `class_ids`: `class_<id>` for an id past the list's end (labelImg's
+    predefined classes take ids 0-14 and leave the user's class unnamed), "" for a negative id."""
+    return [names[i] if 0 <= i < len(names) else f"class_{i}" if i >= 0 else "" for i in class_ids]
+
+
+def class_columns(class_ids: list[int], names: list[str]) -> dict[str, Any]:
+    """`class_ids`, their names and the ids the names list does not cover."""
+    return {
+        "class_ids": class_ids,
+        "class_names": name_classes(class_ids, names),
+        "unnamed_class_ids": sorted({i for i in class_ids if i >= len(names)}),
+    }

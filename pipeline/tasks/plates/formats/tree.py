@@ -18,7 +18,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 @dataclass
 class Tree:
-    """Images and `.txt` files under `root` (hidden ones skipped), in sorted order."""
+    """Every file under `root`, sorted, by kind: images, `.txt`, sidecars, others, hidden."""
 
     root: Path
     images: list[Path] = field(default_factory=list)
@@ -27,6 +27,14 @@ class Tree:
     sidecars: list[Path] = field(default_factory=list)
     #: folder symlinks that point outside the root (never followed)
     outside_links: list[Path] = field(default_factory=list)
+    #: any other file (`.xml`, `.json`, `.yaml`, ...): a reader claims it or it is accounted for
+    others: list[Path] = field(default_factory=list)
+    #: hidden files (`.DS_Store`) of the folders walked; hidden folders are not walked
+    hidden: list[Path] = field(default_factory=list)
+
+    def files(self) -> list[Path]:
+        """Every file listed, whatever its kind."""
+        return [*self.images, *self.texts, *self.sidecars, *self.others, *self.hidden]
 
 
 def scan(root: Path) -> Tree:
@@ -43,13 +51,15 @@ def scan(root: Path) -> Tree:
         for name in sorted(files):
             suffix = Path(name).suffix.lower()
             if name.startswith("."):
-                continue
-            if suffix in IMAGE_SUFFIXES:
+                tree.hidden.append(here / name)
+            elif suffix in IMAGE_SUFFIXES:
                 tree.images.append(here / name)
             elif is_sidecar(here / name):
                 tree.sidecars.append(here / name)
             elif suffix == ".txt":
                 tree.texts.append(here / name)
+            else:
+                tree.others.append(here / name)
     return tree
 
 

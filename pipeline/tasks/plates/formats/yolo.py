@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipeline.core.paths import printable
-from pipeline.tasks.plates.formats.rows import issue, name_classes
+from pipeline.tasks.plates.formats.rows import class_columns, issue
 from pipeline.tasks.plates.formats.text import read_sidecar, sidecar_of
 from pipeline.tasks.plates.formats.tree import is_inside, relative
 
@@ -91,8 +91,7 @@ def label_columns(root: Path, label: Path, names: list[str]) -> dict[str, Any]:
         return issue("unreadable label file", f"{shown}: {err.strerror}")
     texts, problem = read_sidecar(sidecar_of(label), len(parsed.boxes))
     return {
-        "class_ids": parsed.class_ids,
-        "class_names": name_classes(parsed.class_ids, names),
+        **class_columns(parsed.class_ids, names),
         "boxes": parsed.boxes,
         "n_polygons": parsed.polygons,
         "plate_texts": texts,
