@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, create_model
+from pydantic import Field, ValidationError, create_model, model_validator
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.model_params import AcceleratorParams, BackboneParams, PretrainParams
@@ -61,6 +61,26 @@ class Config(Section):
     train: _per_task_section("train", AcceleratorParams)  # type: ignore[valid-type]
     evaluate: _per_task_section("evaluate")  # type: ignore[valid-type]
 
+    @model_validator(mode="after")
+    def _one_split_per_photo(self) -> Config:
+        """Tasks that read one raw folder draw one split of its photos (a photo in one task's
+        test split must not be in another's train split), so their fractions must agree."""
+        fractions: dict[Path, tuple[str, tuple[Any, Any]]] = {}
+        for task in TASKS:
+            ingest = getattr(self.ingest, task, None)
+            mine = (getattr(ingest, "val_fraction", None), getattr(ingest, "test_fraction", None))
+            if None in mine:
+                continue
+            folder = self.raw_dir(task).expanduser().resolve()
+            first, theirs = fractions.setdefault(folder, (task, mine))
+            if theirs != mine:
+                raise ValueError(
+                    f"ingest.{task} and ingest.{first} read the same raw folder {folder} but "
+                    f"split it differently (val/test fractions {mine} vs {theirs}): give "
+                    "both the same val_fraction and test_fraction"
+                )
+        return self
+
     def for_task(self, stage: str, task: str) -> Any:
         """The params of `task` in `stage`'s section (typed by the task's own method)."""
         section = self.validate_ if stage == "validate" else getattr(self, stage)
@@ -78,6 +98,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{where}: unknown key (check its spelling and its section)"
     if error["type"] == "missing":
         return f"{where}: missing"
+    if not error["loc"]:  # a rule across sections: its own message says it all
+        return str(error["msg"]).removeprefix("Value error, ")
     return f"{where}: {error['msg'].lower()} (got {error['input']!r})"
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: tiny images written in the test, never the sample stage's output."""
 
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,10 +13,15 @@ from pipeline.core.layout import TaskPaths
 
 @pytest.fixture
 def write_image():
-    """Write a small random colour JPEG (or PNG) at `path` and return the path."""
+    """Write a small random colour JPEG (or PNG) at `path` and return the path.
 
-    def write(path: Path, width: int = 96, height: int = 64, seed: int = 0) -> Path:
+    Without a seed the pixels are drawn from the file's name and folder, so two files are
+    two photos (the plates ingest groups identical images as copies of one)."""
+
+    def write(path: Path, width: int = 96, height: int = 64, seed: int | None = None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if seed is None:
+            seed = zlib.crc32("/".join(path.parts[-2:]).encode())
         pixels = np.random.default_rng(seed).integers(0, 255, (height, width, 3), dtype=np.uint8)
         assert cv2.imwrite(str(path), pixels)
         return path

@@ -15,25 +15,42 @@ import numpy as np
 
 from pipeline.core.backbones import build_backbone
 from pipeline.core.errors import DatasetError
+from pipeline.core.images import ImageDecodeError, read_image
 from pipeline.core.model_params import BackboneParams, PretrainParams
 from pipeline.core.progress import track
 
 if TYPE_CHECKING:
     import keras
+    import pandas as pd
 
 ROTATIONS = 4  # 0, 90, 180, 270 degrees
+
+
+def draw_train_images(
+    rows: pd.DataFrame, image_column: str, task_name: str, seed: int, count: int
+) -> list[str]:
+    """The train images (each once) of a task's manifest `rows` that the pretext task takes:
+    at most `count`, drawn from a stream of the task's own, so adding a task changes no
+    other task's draw. Only train rows: val and test photos never reach the backbone."""
+    import zlib
+
+    train = list(dict.fromkeys(rows.loc[rows["split"] == "train", image_column].dropna()))
+    rng = np.random.default_rng([seed, zlib.crc32(task_name.encode())])
+    chosen = sorted(rng.choice(len(train), size=min(count, len(train)), replace=False))
+    return [str(train[i]) for i in chosen]
 
 
 def load_images(paths: list[Path], size: int) -> np.ndarray:
     """RGB uint8 images resized to size x size: (N, size, size, 3)."""
     images = np.empty((len(paths), size, size, 3), np.uint8)
     for i, path in enumerate(track(paths, "pretrain: loading images")):
-        bgr = cv2.imread(str(path))
-        if bgr is None:
-            raise DatasetError(f"pretrain: cannot decode {path}; rerun `dvc repro` to revalidate")
-        images[i] = cv2.cvtColor(
-            cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB
-        )
+        try:
+            rgb = read_image(path)
+        except ImageDecodeError as err:
+            raise DatasetError(
+                f"pretrain: cannot decode {path} ({err}); rerun `dvc repro` to revalidate"
+            ) from None
+        images[i] = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
     return images
 
 

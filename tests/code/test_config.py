@@ -46,3 +46,20 @@ def test_a_missing_task_section_is_named(tmp_path):
 def test_a_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="no such params file"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_tasks_reading_one_folder_must_split_it_alike(tmp_path):
+    def change(params):
+        params["ingest"]["plates_text"]["test_fraction"] = 0.2
+
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, change))
+    message = str(err.value)
+    assert "ingest.plates_text and ingest.plates read the same raw folder" in message
+    assert "(0.15, 0.2) vs (0.15, 0.15)" in message and "\n" not in message
+
+    def elsewhere(params):
+        change(params)
+        params["data"]["plates_text"]["raw_dir"] = "data/other"
+
+    assert load_config(_write(tmp_path, elsewhere)).for_task("ingest", "plates_text")

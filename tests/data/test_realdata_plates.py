@@ -111,6 +111,10 @@ def test_all_three_real_folders_together(tmp_path):
         _assert_folder(report, prefixed, expected)
     assert (report["rows_in"], report["valid"], report["rejected"]) == (285, 285, 0)
     assert report["dataset"]["photos"] == 34 + 150 + 33
+    copies = report["dataset"]["copies"]
+    assert (copies["groups"], copies["copies"]) == (217, 285 - 217)  # 32 triples, 2 pairs
+    assert copies["largest"][0]["photo"] == "0000_00532_b"
+    assert copies["largest"][0]["images"] == 3
     assert sum(report["valid_per_split"].values()) == 285
     assert result.problems == []
 

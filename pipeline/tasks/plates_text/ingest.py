@@ -6,9 +6,12 @@ after the box; YOLO folders keep it in `<stem>.plate.txt` sidecars, see
 "no plate text"; an image the plates ingest could not read stays one row with its issue.
 An image with no plate has nothing to read and is not a row.
 
-Split: the same vehicle is often photographed more than once (GreenParking has one plate in
-three photos), so photos sharing a plate text form one group with every photo of that text,
-and groups are split, seeded; no photo and no plate text is in two splits.
+Split: each row takes its photo's split from the plates ingest (`pipeline.tasks.plates.photos`),
+so a photo has one split in both tasks, and the pretext draw of either never takes the other's
+val or test photos. The unit is the plates `group`: copies of a photo and photos sharing a
+plate text (the same vehicle photographed again: GreenParking has one plate in three photos),
+so no photo and no plate text is in two splits. `ingest.plates_text`'s fractions are passed to
+the plates reader and must equal `ingest.plates`' for the two tasks to agree.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.core.splits import assign_splits
 from pipeline.tasks.plates.formats.text import canonical
 from pipeline.tasks.plates_text.params import PlateTextIngestParams
 
@@ -32,7 +34,7 @@ COLUMNS = [
     "layout",  # the dataset layout the plates ingest detected
     "folder",
     "photo",
-    "group",  # photos linked by a shared plate text: the unit of the split
+    "group",  # the plates group (copies, photos sharing a plate text): the unit of the split
     "split",
     "issue",
     "issue_detail",
@@ -47,6 +49,8 @@ def _rows(plates: pd.DataFrame) -> list[dict[str, Any]]:
             "layout": image.layout,
             "folder": image.folder,
             "photo": image.photo,
+            "group": image.group,
+            "split": image.split,
             "box": None,
             "box_index": None,
             "text": None,
@@ -86,44 +90,21 @@ def _rows(plates: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _groups(frame: pd.DataFrame) -> pd.Series:
-    """Each row's group: the first photo (sorted) of its photos-linked-by-text component."""
-    parent: dict[str, str] = {}
-
-    def find(key: str) -> str:
-        while parent.setdefault(key, key) != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    def union(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    for photo, target in zip(frame["photo"], frame["target"], strict=True):
-        find(f"photo:{photo}")
-        if isinstance(target, str):
-            union(f"photo:{photo}", f"text:{target}")
-    roots = {key: find(key) for key in list(parent)}
-    names: dict[str, str] = {}
-    for key, root in sorted(roots.items()):
-        if key.startswith("photo:"):
-            names.setdefault(root, key.removeprefix("photo:"))
-    return frame["photo"].map(lambda photo: names[roots[f"photo:{photo}"]])
-
-
 def read_raw(raw_dir: Path, params: PlateTextIngestParams, seed: int) -> pd.DataFrame:
-    """One row per plate box with its text (or an issue), grouped and split."""
+    """One row per plate box with its text (or an issue), in its photo's plates split."""
     from pipeline.tasks.plates.ingest import read_raw as read_plates
     from pipeline.tasks.plates.params import PlatesIngestParams
 
-    plates = read_plates(raw_dir, PlatesIngestParams(classes=params.classes), seed)
+    plates = read_plates(
+        raw_dir,
+        PlatesIngestParams(
+            classes=params.classes,
+            val_fraction=params.val_fraction,
+            test_fraction=params.test_fraction,
+        ),
+        seed,
+    )
     frame = pd.DataFrame(_rows(plates), columns=COLUMNS)
     frame = frame.sort_values("stem", kind="stable").reset_index(drop=True)
     frame["box_index"] = frame["box_index"].astype("Int64")
-    frame["group"] = _groups(frame) if len(frame) else pd.Series(dtype=str)
-    groups = sorted(frame["group"].unique())
-    splits = assign_splits(groups, params.val_fraction, params.test_fraction, seed)
-    frame["split"] = frame["group"].map(splits)
     return frame

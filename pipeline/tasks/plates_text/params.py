@@ -8,8 +8,9 @@ from pipeline.core.section import ImageSizeLimits, Section
 
 
 class PlateTextIngestParams(Section):
+    # the photos' split is the plates task's: keep these equal to ingest.plates'
     val_fraction: float = Field(0.15, ge=0, lt=1)
-    test_fraction: float = Field(0.2, ge=0, lt=1)
+    test_fraction: float = Field(0.15, ge=0, lt=1)
     classes: list[str] = Field(
         default_factory=lambda: ["plate"],
         description="names of class ids when a dataset names none (as ingest.plates.classes)",
