@@ -13,7 +13,7 @@ from pipeline.tasks.driving import Driving
 from pipeline.tasks.driving.ingest import read_raw
 from pipeline.tasks.driving.params import DrivingIngestParams
 
-# no minimum of segments per split: a three-row log is all train, as before issue 13
+# no minimum of segments per split: a three-row log is all train
 PARAMS = DrivingIngestParams(
     segment_frames=4,
     guard_frames=1,
@@ -107,7 +107,7 @@ def test_a_folder_without_log_says_what_it_expected(tmp_path):
         read_raw(tmp_path, PARAMS, seed=0)
 
 
-# ---- issue 13: splits of short recordings, constant steering, several logs --------------
+# ---- splits of short recordings, constant steering, several logs -----------------------
 def _names(i):
     return [f"{camera}_2016_12_01_13_30_{i:02d}_000.jpg" for camera in ("center", "left", "right")]
 
@@ -209,7 +209,7 @@ def test_the_simulators_quirks_are_read(tmp_path, write_image):
     assert manifest.loc[1, "center"] == f"IMG/{_names(1)[0]}"
 
 
-# ---- issue 14: odd bytes never crash ---------------------------------------------------
+# ---- odd bytes never crash -------------------------------------------------------------
 def test_odd_bytes_make_rows_with_an_issue_and_the_rest_is_read(tmp_path, write_image):
     root = tmp_path / "rec"
     for i in range(6):
@@ -248,7 +248,7 @@ def test_a_path_outside_the_recording_uses_only_its_file_name_under_img(tmp_path
     manifest = read_raw(root, PARAMS, seed=0)
     assert manifest["issue"].tolist()[:2] == ["center image missing"] * 2
     assert "IMG/hostname not found" in manifest.loc[0, "issue_detail"]
-    assert "IMG/secret.jpg leads outside the dataset root" in manifest.loc[1, "issue_detail"]
+    assert "secret.jpg leads outside the dataset root" in manifest.loc[1, "issue_detail"]
     assert manifest.loc[:1, "center"].isna().all()
 
 

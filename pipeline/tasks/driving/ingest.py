@@ -1,30 +1,38 @@
-"""Read Udacity simulator recordings (`driving_log*.csv` + `IMG/`) into manifest rows.
+"""Read Udacity simulator recordings (`driving_log*.csv` + their frames) into manifest rows.
 
 Real logs come with or without a header row; image paths are absolute paths of the
-recording machine (Windows backslashes included) or relative with leading spaces, so each
-is resolved by its file name under the log's own `IMG/` folder, listed once. Every log
-matching `ingest.driving.logs` in every folder is read, in path order with
-`driving_log.csv` first in its folder: a second log may add frames recorded into the same
-`IMG/` (e.g. rikkimelissa's `driving_log1.csv`), and a frame that an earlier row already
-listed is kept as a row of the split "duplicate" (no model stage reads it) with
-`duplicate_of` naming the original's log and line, so nothing is counted twice or leaks
-across splits, and a sound copy is not a rejection. The split is by contiguous
-segments, with guard frames at the boundaries, never by random rows (see `segments.py`).
+recording machine (Windows backslashes included) or relative with leading spaces, and the
+frames sit under `IMG/`, under another folder or beside the log, so each path is resolved
+by its file name (see `frames.py`). Every log matching `ingest.driving.logs` in every
+folder is read, in path order with `driving_log.csv` first in its folder: a second log may
+add frames recorded into the same folder (e.g. rikkimelissa's `driving_log1.csv`), and a
+frame that an earlier row already listed is kept as a row of the split "duplicate" (no
+model stage reads it) with `duplicate_of` naming the original's log and line, so nothing
+is counted twice or leaks across splits, and a sound copy is not a rejection.
+
+A log may hold several drives appended one after another: it is cut into recordings where
+the image paths' folder changes or the frame names' time jumps (see `recordings.py`). The
+first recording of a folder is named after the folder, the next ones `<folder>#2`, `#3`...
+in reading order; `recorded_at` (the time in the frame's name), `recorded_folder` and
+`recording_cut` keep the facts the report shows. The split is by contiguous segments
+within each recording, with guard frames at the boundaries, never by random rows (see
+`segments.py`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import DatasetError
-from pipeline.core.paths import UnsafePathError, printable, resolve_inside
+from pipeline.core.paths import printable
+from pipeline.tasks.driving.frames import FrameFinder
 from pipeline.tasks.driving.issues import Problems
 from pipeline.tasks.driving.logs import CAMERAS, LOG_COLUMNS, MEASUREMENTS, parse_log
 from pipeline.tasks.driving.params import DrivingIngestParams
+from pipeline.tasks.driving.recordings import cut
 from pipeline.tasks.driving.segments import segment_size, split_segments
 
 LOG_FILE = "driving_log.csv"  # what the simulator writes
@@ -33,6 +41,9 @@ COLUMNS = (
     "recording",
     "frame",
     "line",
+    "recorded_at",
+    "recorded_folder",
+    "recording_cut",
     "segment",
     "segment_frames",
     *LOG_COLUMNS,
@@ -49,57 +60,20 @@ def find_logs(raw_dir: Path, pattern: str) -> list[Path]:
     return sorted(logs, key=lambda p: (p.parent.as_posix(), p.name != LOG_FILE, p.name))
 
 
-class ImageFolder:
-    """The file names of one recording's `IMG/`, listed once (one `os.scandir`)."""
-
-    def __init__(self, raw_dir: Path, recording: Path) -> None:
-        folder = recording / "IMG"
-        self.prefix = (folder.relative_to(raw_dir)).as_posix() + "/"
-        self.names: set[str] = set()
-        self.outside: set[str] = set()  # symbolic links leading out of the dataset
-        self.problem: str | None = None
-        try:
-            resolve_inside(raw_dir, folder.relative_to(raw_dir))
-        except UnsafePathError as err:
-            self.problem = str(err)
-            return
-        if not folder.is_dir():
-            self.problem = "no IMG/ folder"
-            return
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_symlink():
-                    try:
-                        resolve_inside(raw_dir, Path(entry.path).relative_to(raw_dir))
-                    except UnsafePathError:
-                        self.outside.add(entry.name)
-                        continue
-                if entry.is_file():
-                    self.names.add(entry.name)
-
-    def resolve(self, recorded: pd.Series, problems: Problems, camera: str) -> pd.Series:
-        """Paths relative to the raw root of the recorded paths' file names (NA if absent).
-
-        Rows whose `recorded` is NA are not checked (their line could not be read).
-        """
-        checked = recorded.notna()
-        name = recorded.str.replace(r"^.*[\\/]", "", regex=True)  # Windows or POSIX path
-        found = checked & name.isin(self.names)
-        missing = f"{camera} image missing"
-        empty = checked & name.eq("")
-        problems.add(empty, missing, "empty image path")
-        absent = checked & ~empty & ~found
-        if self.problem is not None:
-            problems.add(absent, missing, self.problem)
-        else:
-            outside = name.isin(self.outside)
-            problems.add(outside, missing, "IMG/" + name + " leads outside the dataset root")
-            problems.add(absent & ~outside, missing, "IMG/" + name + " not found")
-        return (self.prefix + name).where(found)
+def _recorded(raw: pd.DataFrame, readable: pd.Series) -> pd.Series:
+    """Each readable row's image path as written: the center one, else left, else right."""
+    path = pd.Series(pd.NA, index=raw.index, dtype="str")
+    for camera in reversed(CAMERAS):
+        text = raw[camera].where(readable)
+        path = text.mask(text.fillna("").eq("")).fillna(path)
+    return path.mask(readable & path.isna(), "")
 
 
-def read_log(raw_dir: Path, log: Path) -> tuple[pd.DataFrame, Problems]:
-    """Rows of one log with resolved image paths and numbers; its problems so far."""
+def read_log(
+    raw_dir: Path, log: Path, params: DrivingIngestParams
+) -> tuple[pd.DataFrame, Problems]:
+    """Rows of one log with resolved image paths, numbers and recordings (`piece` 0, 1...
+    within the log); its problems so far."""
     raw = parse_log(log)
     recording = log.parent.relative_to(raw_dir).as_posix()
     rows = pd.DataFrame(
@@ -124,10 +98,10 @@ def read_log(raw_dir: Path, log: Path) -> tuple[pd.DataFrame, Problems]:
         for camera in CAMERAS:
             rows[camera] = pd.Series(pd.NA, index=raw.index, dtype="str")
     else:
-        images = ImageFolder(raw_dir, log.parent)
+        frames = FrameFinder(raw_dir, log.parent)
         for camera in CAMERAS:
             recorded = raw[camera].fillna("").where(readable)  # a short row's camera is ""
-            rows[camera] = images.resolve(recorded, problems, camera).where(readable)
+            rows[camera] = frames.resolve(recorded, problems, camera).where(readable)
     for measurement in MEASUREMENTS:
         value = pd.to_numeric(raw[measurement], errors="coerce").astype("float64")
         problems.add(
@@ -136,7 +110,27 @@ def read_log(raw_dir: Path, log: Path) -> tuple[pd.DataFrame, Problems]:
             "'" + raw[measurement].fillna("") + "'",
         )
         rows[measurement] = value
+    first = f"start of {printable(log.name)}"
+    cuts = cut(_recorded(raw, readable), params.max_gap_seconds, first)
+    rows["piece"] = cuts.piece
+    rows["recorded_at"] = cuts.time.set_axis(raw.index)
+    rows["recorded_folder"] = cuts.folder.set_axis(raw.index)  # readable lines: UTF-8
+    rows["recording_cut"] = cuts.reason.set_axis(raw.index)
     return rows, problems
+
+
+def _name_recordings(parts: list[pd.DataFrame]) -> None:
+    """`recording` of each part's rows: its folder, then `<folder>#2`, `#3`... in order."""
+    seen: dict[str, int] = {}
+    for rows in parts:
+        if rows.empty:
+            continue
+        folder = str(rows["recording"].iloc[0])
+        first = seen.get(folder, 0)
+        number = rows["piece"] + first
+        named = folder + "#" + (number + 1).astype("str")
+        rows["recording"] = named.where(number > 0, folder)
+        seen[folder] = first + int(rows["piece"].max()) + 1
 
 
 def read_raw(raw_dir: Path, params: DrivingIngestParams, seed: int) -> pd.DataFrame:
@@ -144,7 +138,8 @@ def read_raw(raw_dir: Path, params: DrivingIngestParams, seed: int) -> pd.DataFr
     logs = find_logs(raw_dir, params.logs)
     if not logs:
         raise DatasetError(f"no {params.logs} under {raw_dir}: is this a simulator recording?")
-    parts = [read_log(raw_dir, log) for log in logs]
+    parts = [read_log(raw_dir, log, params) for log in logs]
+    _name_recordings([rows for rows, _ in parts])
     frame = pd.concat([rows for rows, _ in parts], ignore_index=True)
     issues = [problems.columns() for _, problems in parts]
     if frame.empty:
@@ -166,8 +161,8 @@ def read_raw(raw_dir: Path, params: DrivingIngestParams, seed: int) -> pd.DataFr
     frame["duplicate_of"] = (original + line.take(first).set_axis(frame.index)).where(duplicate)
 
     unique = frame[~duplicate]
-    size = segment_size(unique.groupby("log", sort=False).size().tolist(), params)
-    segment, split = split_segments(unique["log"], size, params, seed)
+    size = segment_size(unique.groupby("recording", sort=False).size().tolist(), params)
+    segment, split = split_segments(unique["log"], unique["recording"], size, params, seed)
     source = np.where(duplicate.to_numpy(), first, np.arange(len(frame)))  # own or original
     frame["segment"] = segment.reindex(source).set_axis(frame.index)
     frame["split"] = split.reindex(source).set_axis(frame.index).mask(duplicate, "duplicate")

@@ -40,6 +40,12 @@ class DrivingIngestParams(Section):
     guard_frames: int = Field(
         2, ge=0, description="frames at a split boundary kept out of every split ('guard')"
     )
+    max_gap_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="a longer pause between frames (their names hold the time), a step back "
+        "in time or a new folder in the image paths starts a new recording within a log",
+    )
     val_fraction: float = Field(0.15, ge=0, lt=1)
     test_fraction: float = Field(0.15, ge=0, lt=1)
 
@@ -50,7 +56,9 @@ class DrivingValidateParams(ImageSizeLimits):
     min_height: int = 160
     max_height: int = 160
     steering_limit: float = Field(1.0, gt=0, description="|steering| above this is rejected")
-    max_speed: float = Field(35.0, gt=0, description="mph; the simulator tops out near 30")
+    max_speed: float = Field(
+        35.0, gt=0, description="mph; the simulator caps the car near 30 on either track"
+    )
 
 
 class DrivingAugmentParams(Section):
