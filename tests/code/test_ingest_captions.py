@@ -13,6 +13,20 @@ from pipeline.tasks.captions.ingest import read_raw, read_tokens
 from pipeline.tasks.captions.params import CaptionsIngestParams
 
 PARAMS = CaptionsIngestParams()
+#: how the hand-made folder is read, as the report's `dataset` section says
+FLICKR8K_FACTS = {
+    "layout": "Flickr8k",
+    "captions_file": "Flickr8k_text/Flickr8k.token.txt",
+    "images_dir": "Flicker8k_Dataset",
+    "split_source": "official split files",
+    "split_files": [
+        "Flickr8k_text/Flickr_8k.trainImages.txt",
+        "Flickr8k_text/Flickr_8k.devImages.txt",
+        "Flickr8k_text/Flickr_8k.testImages.txt",
+    ],
+    "missing_images": "reject",
+    "missing_on_disk": 0,
+}
 
 
 def test_tokens_parse_tabs_spaces_and_keep_order():
@@ -162,6 +176,7 @@ def test_copies_found_in_the_wild_are_read_and_their_oddities_counted(flickr):
     assert _issues(manifest)["1_a.jpg"] is None
     summary = TASKS["captions"].summarize(manifest, manifest[manifest["issue"].isna()])
     assert summary == {
+        **FLICKR8K_FACTS,
         "image_ids": 7,
         "captions": 19,
         "oddities": {
@@ -194,8 +209,14 @@ def test_the_kaggle_spelling_of_the_image_folder_is_accepted(flickr):
 
 
 def test_a_folder_of_another_layout_says_what_it_expected(tmp_path):
-    with pytest.raises(DatasetError, match="no image folder"):
+    with pytest.raises(DatasetError, match=r"no caption file found .*Flickr8k.token.txt"):
         read_raw(tmp_path, PARAMS, seed=0)
+
+
+def test_a_token_file_without_its_image_folder_says_which_folder(flickr):
+    (flickr / "Flicker8k_Dataset").rename(flickr / "photos")
+    with pytest.raises(DatasetError, match=r"no image folder .*Flicker8k_Dataset"):
+        read_raw(flickr, PARAMS, seed=0)
 
 
 def test_every_row_keeps_the_canonical_columns(flickr):

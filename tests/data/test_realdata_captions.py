@@ -74,6 +74,20 @@ REAL_PHOTOS = sorted((REAL / "Flicker8k_Dataset").glob("*.jpg"))
 FOUND_IN_REAL = {"in no split file": 92}  # 91 real images and the ghost .jpg.1
 # 8092 ids - 293 photos on disk - the ghost id
 MISSING = 7798
+#: how the real folder is read, as the report's `dataset` section says
+REAL_FACTS = {
+    "layout": "Flickr8k",
+    "captions_file": "Flickr8k_text/Flickr8k.token.txt",
+    "images_dir": "Flicker8k_Dataset",
+    "split_source": "official split files",
+    "split_files": [
+        "Flickr8k_text/Flickr_8k.trainImages.txt",
+        "Flickr8k_text/Flickr_8k.devImages.txt",
+        "Flickr8k_text/Flickr_8k.testImages.txt",
+    ],
+    "missing_images": "reject",
+    "missing_on_disk": MISSING,
+}
 
 
 def test_the_real_folder_ingests_and_validates_with_exact_counts(tmp_path):
@@ -84,6 +98,7 @@ def test_the_real_folder_ingests_and_validates_with_exact_counts(tmp_path):
     reasons = {"image missing on disk": MISSING, "in no split file": 9, "not an image file name": 1}
     assert report["reasons"] == reasons
     assert report["dataset"] == {
+        **REAL_FACTS,
         "image_ids": 8092,
         "captions": 40_460,
         "oddities": FOUND_IN_REAL,
@@ -144,6 +159,8 @@ def test_sadika_copy_with_crlf_and_three_train_images_missing(tmp_path):
     assert (report["valid"], report["rejected"]) == (284, 8090 - 284)
     assert report["reasons"] == reasons
     assert report["dataset"] == {
+        **REAL_FACTS,
+        "missing_on_disk": MISSING - 2,
         "image_ids": 8090,
         "captions": 40_450,
         "oddities": {
@@ -153,3 +170,40 @@ def test_sadika_copy_with_crlf_and_three_train_images_missing(tmp_path):
         },
         "ingest_issues": reasons,
     }
+
+
+def test_a_partial_copy_validates_on_its_photos_when_missing_images_are_skipped(tmp_path):
+    """`missing_images: skip`: the 7,798 images not on disk are counted, not rows; the 9
+    photos in no split file and the ghost id stay rejected (10 of 294 rows, under 5 %)."""
+    from pipeline.config import ValidateShared
+    from pipeline.core.validation import validate_manifest
+    from pipeline.tasks import TASKS
+
+    manifest = read_raw(REAL, CaptionsIngestParams(missing_images="skip"), seed=0)
+    shared = ValidateShared()
+    task = TASKS["captions"]
+    result = validate_manifest(
+        manifest,
+        task,
+        task.params["validate"](),
+        raw_dir=REAL,
+        docs_dir=tmp_path / "docs",
+        max_rejected_fraction=shared.max_rejected_fraction,
+        workers=shared.workers,
+    )
+    report = result.report
+    assert report["rows_in"] == 284 + 9 + 1
+    assert (report["valid"], report["rejected"]) == (284, 10)
+    assert report["valid_per_split"] == {"train": 158, "val": 1, "test": 125}
+    reasons = {"in no split file": 9, "not an image file name": 1}
+    assert report["reasons"] == reasons
+    assert report["dataset"] == {
+        **REAL_FACTS,
+        "missing_images": "skip",
+        "missing_on_disk": MISSING,
+        "image_ids": 294,
+        "captions": 294 * 5,
+        "oddities": {"in no split file": 10},  # the 9 photos and the ghost
+        "ingest_issues": reasons,
+    }
+    assert report["passed"] is True

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.tasks.captions.ingest import FACTS
 from pipeline.tasks.captions.params import CaptionsValidateParams
 
 
@@ -39,13 +40,15 @@ def expectations(params: CaptionsValidateParams) -> list[Any]:
 
 
 def summarize(manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
-    """Image ids, captions, and each oddity of the Flickr8k files counted: notes ingest
-    tolerated and issues it found (all of the manifest, valid or not)."""
+    """How the folder was read (layout, split source, images left out as missing on disk),
+    then image ids, captions, and each oddity of the files counted: notes ingest tolerated
+    and issues it found (all of the manifest's rows, valid or not)."""
     images = manifest["image_id"].dropna()
     notes: Counter[str] = Counter()
     if "notes" in manifest:
         notes.update(note for row in manifest["notes"] for note in row)
     return {
+        **manifest.attrs.get(FACTS, {}),
         "image_ids": int(images.nunique()),
         "captions": int(manifest.drop_duplicates("image_id")["captions"].map(len).sum()),
         "oddities": dict(sorted(notes.items())),

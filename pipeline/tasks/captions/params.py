@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipeline.core.model_params import BackboneParams
 from pipeline.core.section import ImageSizeLimits, Section
@@ -17,11 +17,29 @@ class CaptionsSampleParams(Section):
 
 
 class CaptionsIngestParams(Section):
+    layout: Literal["auto", "flickr8k", "kaggle", "flickr30k", "flickr30k_csv"] = Field(
+        "auto", description="auto: the one layout whose caption file the folder holds"
+    )
     images_dirs: list[str] = Field(
         default_factory=lambda: ["Flicker8k_Dataset", "Flickr8k_Dataset"],
-        description="image folder names tried in order (the official one is misspelt)",
+        description="Flickr8k image folder names tried in order (the official one is misspelt)",
     )
-    text_dir: str = "Flickr8k_text"
+    text_dir: str = Field("Flickr8k_text", description="where Flickr8k.token.txt is looked first")
+    val_fraction: float = Field(
+        0.125, ge=0, lt=1, description="seeded split by image, only without official split files"
+    )
+    test_fraction: float = Field(0.125, ge=0, lt=1)
+    missing_images: Literal["reject", "skip"] = Field(
+        "reject",
+        description="an image the captions name but the folder lacks: a rejected row (reject), "
+        "or left out and counted in the report's dataset.missing_on_disk (skip: a partial copy)",
+    )
+
+    @model_validator(mode="after")
+    def _train_left(self) -> "CaptionsIngestParams":
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError("val_fraction + test_fraction must leave images for train (< 1)")
+        return self
 
 
 class CaptionsValidateParams(ImageSizeLimits):

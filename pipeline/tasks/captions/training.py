@@ -12,6 +12,7 @@ from pipeline.core.finetune import two_phase_fit
 from pipeline.core.io import write_json
 from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams, FinetuneParams
+from pipeline.core.progress import epoch_progress
 from pipeline.tasks.base import Trained
 from pipeline.tasks.captions.features import EXTRACTOR_FILE, load_features
 from pipeline.tasks.captions.glove import glove_path, read_glove
@@ -136,6 +137,10 @@ def fit(
         metrics=["sparse_categorical_accuracy"],
         work_dir=paths.checkpoints_dir,
         jit_compile=jit_compile,
+        callbacks=[
+            epoch_progress("captions", int((manifest["split"] == "train").sum()), params.epochs)
+        ],
+        verbose=0,  # epoch_progress says it, as for every other stage
     )
     return Trained(model, history)
 
