@@ -5,16 +5,27 @@ signature is built from the registry: a new task's option appears here without a
 """
 
 import inspect
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import TaskArgument, fail, stdout
+from pipeline.cli.common import fail, stdout
 from pipeline.core.errors import PipelineError
-from pipeline.tasks import TASKS, Predicts, task_with
+from pipeline.tasks import TASKS, Predicts, task_with, tasks_with
 from pipeline.tasks.base import PredictOption
+
+#: only the tasks whose model takes a photo are offered (plates_text reads a plate crop:
+#: `predict plates --read` reads the plates it finds)
+PredictingTask = Enum(  # type: ignore[misc]
+    "PredictingTask", {name: name for name in tasks_with("predict")}, type=str
+)
+PredictingTaskArgument = Annotated[
+    PredictingTask,  # type: ignore[valid-type]
+    typer.Argument(help="Dataset whose model to apply.", show_default=False),
+]
 
 
 def _declared() -> dict[str, tuple[PredictOption, list[str]]]:
@@ -48,7 +59,7 @@ def _parameter(option: PredictOption, users: list[str]) -> inspect.Parameter:
 
 
 def predict(
-    task: TaskArgument,
+    task: PredictingTaskArgument,
     images: Annotated[list[Path], typer.Argument(help="Image files.", show_default=False)],
     model: Annotated[
         str | None, typer.Option(help="Model URI (default: models:/TASK@champion).")

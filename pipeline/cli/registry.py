@@ -1,6 +1,6 @@
 """`promote` and `models`: the registry's aliases and promotion history."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -9,6 +9,9 @@ from pipeline.cli.common import TaskArgument, fail, stderr, stdout
 from pipeline.core.errors import PipelineError
 from pipeline.tasks import Trains, task_with
 from pipeline.tasks.base import PrimaryMetric
+
+if TYPE_CHECKING:
+    from pipeline.core.registry.history import Record
 
 
 def _primary(task_name: str) -> PrimaryMetric:
@@ -96,11 +99,29 @@ def models(
         )
     stdout.print(table)
     for record in records:
-        stdout.print(
-            escape(
-                f"{record.seq:04d} {record.at} {record.by} {record.action} v{record.version}: "
-                f"{record.outcome}, champion {record.champion_before} -> {record.champion_after} "
-                f"({record.metric} {record.candidate_value} vs {record.champion_value}"
-                f"{', forced' if record.forced else ''}) {record.reason}"
-            )
-        )
+        stdout.print(escape(history_line(record)))
+
+
+def history_line(record: "Record") -> str:
+    """One decision as `models --history` prints it; a figure or champion that does not
+    exist (the first promotion has no champion to compare with) is left out, not `None`."""
+
+    def version(number: int | None) -> str:
+        return "none" if number is None else str(number)
+
+    candidate, champion = record.candidate_value, record.champion_value
+    if candidate is not None and champion is not None:
+        figures = f"{record.metric} {candidate} vs {champion}"
+    elif candidate is not None:
+        figures = f"{record.metric} {candidate}"
+    elif champion is not None:
+        figures = f"champion's {record.metric} {champion}"
+    else:
+        figures = ""
+    if record.forced:
+        figures = f"{figures}, forced" if figures else "forced"
+    return (
+        f"{record.seq:04d} {record.at} {record.by} {record.action} v{record.version}: "
+        f"{record.outcome}, champion {version(record.champion_before)} -> "
+        f"{version(record.champion_after)}{f' ({figures})' if figures else ''} {record.reason}"
+    )

@@ -19,6 +19,12 @@ def manifest_path(task: str) -> Path:
     return interim_dir(task) / "manifest.parquet"
 
 
+def ingest_record(task: str) -> Path:
+    """What ingest saw of the raw folder in this workspace (mtimes, the folder resolved):
+    not a DVC output, since no other machine or checkout sees the same."""
+    return interim_dir(task) / "ingest.local.json"
+
+
 def valid_path(task: str) -> Path:
     return interim_dir(task) / "valid.parquet"
 

@@ -9,7 +9,13 @@ from pipeline.config import Config
 from pipeline.core import layout, tracking
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import write_json
-from pipeline.core.manifest import read_manifest
+from pipeline.stages.inputs import (
+    checked_manifest,
+    checked_provenance,
+    processed_input,
+    require,
+    valid_input,
+)
 from pipeline.tasks import Evaluates, Trains, task_with
 from pipeline.tasks.base import Evaluation
 
@@ -21,6 +27,11 @@ SUMMARY_DIR = Path("metrics")
 def run(task_name: str, config: Config) -> str:
     trainer = task_with(task_name, "train", Trains)
     evaluator = task_with(task_name, "evaluate", Evaluates)
+    # the earliest missing input first: its command is the one to run
+    valid, _ = checked_manifest(valid_input(task_name), "evaluate", task_name, config)
+    checked_provenance(processed_input(task_name), "evaluate", task_name, config)
+    for path in (layout.model_path(task_name), layout.run_file(task_name)):
+        require(path, "evaluate", task_name, "train")
     paths = layout.task_paths(
         task_name, config.raw_dir(task_name), layout.task_reports(task_name) / "evaluation"
     )
@@ -37,12 +48,7 @@ def run(task_name: str, config: Config) -> str:
                 ).items()
             }
         )
-        evaluation = evaluator.evaluate(
-            model,
-            read_manifest(layout.valid_path(task_name)),
-            config.for_task("evaluate", task_name),
-            paths,
-        )
+        evaluation = evaluator.evaluate(model, valid, config.for_task("evaluate", task_name), paths)
         report = evaluation.to_json()
         write_json(layout.task_reports(task_name) / "metrics.json", report)
         _fail_on_non_finite(task_name, evaluation)

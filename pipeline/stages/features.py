@@ -9,14 +9,16 @@ from dataclasses import replace
 from pipeline.config import Config
 from pipeline.core import layout
 from pipeline.core.io import atomic_dir
-from pipeline.core.manifest import read_manifest
+from pipeline.stages.inputs import checked_manifest, valid_input, write_provenance
 from pipeline.tasks import ExtractsFeatures, task_with
 
 
 def run(task_name: str, config: Config) -> str:
+    task = task_with(task_name, "features", ExtractsFeatures)
+    valid, provenance = checked_manifest(valid_input(task_name), "features", task_name, config)
+
     from pipeline.core.backbones import weights_used
 
-    task = task_with(task_name, "features", ExtractsFeatures)
     paths = layout.task_paths(
         task_name, config.raw_dir(task_name), layout.features_reports(task_name)
     )
@@ -25,11 +27,12 @@ def run(task_name: str, config: Config) -> str:
         atomic_dir(paths.reports_dir) as reports_dir,
     ):
         summary = task.features(
-            read_manifest(layout.valid_path(task_name)),
+            valid,
             config.for_task("features", task_name),
             config.backbone,
             replace(paths, processed_dir=out_dir, reports_dir=reports_dir),
         )
+        write_provenance(out_dir, provenance)
     return (
         f"{task_name}: {summary.images} images -> {summary.dimensions}-d features "
         f"in {paths.processed_dir} (backbone weights: {weights_used()})"

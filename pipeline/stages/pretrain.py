@@ -9,9 +9,9 @@ import numpy as np
 from pipeline.config import Config
 from pipeline.core import layout
 from pipeline.core.backbones import save_base_weights
-from pipeline.core.errors import DatasetError
 from pipeline.core.io import write_json
 from pipeline.core.pretext import pretrain_rotation
+from pipeline.stages.inputs import require
 from pipeline.tasks import tasks_with
 
 
@@ -19,9 +19,7 @@ def _pretext_images() -> np.ndarray:
     """Every task's pretext images (`pipeline pretext TASK`), in task order."""
     parts = []
     for name in tasks_with("ingest"):
-        path = layout.pretext_images(name)
-        if not path.is_file():
-            raise DatasetError(f"pretrain: no {path}; run `pipeline pretext {name}` first")
+        path = require(layout.pretext_images(name), "pretrain", None, "pretext", made_for=name)
         with np.load(path, allow_pickle=False) as stored:
             parts.append(stored["images"])
     return np.concatenate(parts)

@@ -7,18 +7,20 @@ import json
 
 from pipeline.config import Config
 from pipeline.core import layout, registry, tracking
+from pipeline.stages.inputs import require
 from pipeline.tasks import Trains, task_with
 from pipeline.tasks.base import Evaluation
 
 
 def run(task_name: str, config: Config) -> str:
     task = task_with(task_name, "register", Trains)
-    tracking.configure_tracking()
-    evaluation = Evaluation.from_json(
-        json.loads((layout.task_reports(task_name) / "metrics.json").read_text()),
-        task.primary_metric,
+    run_file = require(layout.run_file(task_name), "register", task_name, "train")
+    metrics = require(
+        layout.task_reports(task_name) / "metrics.json", "register", task_name, "evaluate"
     )
-    run = json.loads(layout.run_file(task_name).read_text())
+    tracking.configure_tracking()
+    evaluation = Evaluation.from_json(json.loads(metrics.read_text()), task.primary_metric)
+    run = json.loads(run_file.read_text())
     version = registry.register(
         task_name,
         run["run_id"],

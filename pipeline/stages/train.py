@@ -17,6 +17,7 @@ from pipeline.core.io import (
     remove_stale_temps,
     write_json,
 )
+from pipeline.stages.inputs import checked_provenance, processed_input
 from pipeline.tasks import Trains, task_with
 from pipeline.tasks.base import PrimaryMetric
 
@@ -37,11 +38,14 @@ def stage_params(task_name: str, config: Config) -> dict[str, Any]:
 
 
 def run(task_name: str, config: Config) -> str:
+    task = task_with(task_name, "train", Trains)
+    # train reads only its processed folder: the raw folder need not be on this machine
+    checked_provenance(processed_input(task_name), "train", task_name, config, reads_raw=False)
+
     import keras
 
     from pipeline.core.backbones import SELFSUP_WEIGHTS, weights_used
 
-    task = task_with(task_name, "train", Trains)
     params = stage_params(task_name, config)
     paths = layout.task_paths(task_name, config.raw_dir(task_name), layout.task_reports(task_name))
     remove_stale_temps(layout.model_dir(task_name))  # left by a killed run

@@ -6,17 +6,20 @@ from pipeline.config import Config
 from pipeline.core import layout
 from pipeline.core.errors import ValidationFailed
 from pipeline.core.io import write_json
-from pipeline.core.manifest import read_manifest, write_manifest
+from pipeline.core.manifest import write_manifest
 from pipeline.core.validation import validate_manifest
+from pipeline.stages.inputs import checked_manifest, manifest_input
 from pipeline.tasks import Validates, task_with
 
 
 def run(task_name: str, config: Config) -> str:
     task = task_with(task_name, "validate", Validates)
+    made = manifest_input(task_name)
+    manifest, provenance = checked_manifest(made, "validate", task_name, config)
     docs = layout.validation_docs(task_name)
     shutil.rmtree(docs, ignore_errors=True)  # data docs accumulate runs otherwise
     result = validate_manifest(
-        read_manifest(layout.manifest_path(task_name)),
+        manifest,
         task,
         config.for_task("validate", task_name),
         raw_dir=config.raw_dir(task_name),
@@ -25,8 +28,8 @@ def run(task_name: str, config: Config) -> str:
         workers=config.validate_.workers,
     )
     report = result.report | {"data_docs": str(docs / "index.html")}
-    write_manifest(result.valid, layout.valid_path(task_name))
-    write_manifest(result.rejected, layout.rejected_path(task_name))
+    write_manifest(result.valid, layout.valid_path(task_name), provenance)
+    write_manifest(result.rejected, layout.rejected_path(task_name), provenance)
     write_json(layout.validation_report(task_name), report)
     if result.problems:
         raise ValidationFailed(

@@ -59,6 +59,16 @@ def test_ingest_of_a_missing_raw_folder_says_how_to_fix_it(tiny_project):
     result = runner.invoke(app, ["ingest", "driving"])
     assert result.exit_code == 1
     assert "is not a folder" in result.output and "pipeline sample driving" in result.output
+    assert "data.driving.raw_dir" in result.output and "Traceback" not in result.output
+
+
+def test_validate_before_ingest_is_one_line_naming_the_command(tiny_project):
+    result = runner.invoke(app, ["validate", "driving"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: validate driving: data/interim/driving/manifest.parquet not found; "
+        "run `pipeline ingest driving` (or `dvc repro ingest@driving`) first"
+    )
 
 
 @pytest.mark.parametrize("task", ["plates", "driving", "captions"])
@@ -66,6 +76,7 @@ def test_sample_ingest_validate_reconcile(tiny_project, task):
     for stage in ("sample", "ingest", "validate"):
         result = runner.invoke(app, [stage, task])
         assert result.exit_code == 0, result.output
+        assert "nan" not in result.output  # split counts name a missing split 'none'
     report = json.loads(Path(f"reports/validation/{task}.json").read_text())
     assert report["rows_in"] == report["valid"] + report["rejected"] > 0
     assert report["passed"] is True
