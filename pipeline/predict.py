@@ -7,12 +7,15 @@ task passes to its model go in as `params`, and the task turns the answer into l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import PipelineError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pipeline.tasks.base import Predicts
 
 
@@ -28,21 +31,40 @@ def load_registered(model_uri: str):
         return mlflow.pyfunc.load_model(model_uri)
     except MlflowException as err:
         raise PipelineError(
-            f"cannot load {model_uri} ({str(err).splitlines()[0][:160]}); "
-            "`pipeline models <task>` lists versions and aliases, "
-            "`pipeline promote <task>` makes a champion"
+            f"cannot load {model_uri} ({_first_line(err)[:160]}); {_next_step(model_uri, err)}"
         ) from err
 
 
-#: leading bytes of the encodings every task's model decodes (OpenCV and TensorFlow alike)
-IMAGE_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"BM": "BMP"}
+def _next_step(model_uri: str, err: Exception) -> str:
+    """What to run when `model_uri` does not load, with the model's real name."""
+    match = re.fullmatch(r"models:/([^/@]+)(?:@.+|/.+)?", model_uri)
+    if match is None:
+        return "check the path of the logged model"
+    name = match[1]
+    if "Registered Model with name" in str(err):  # the store has no model of that name
+        return f"no model {name!r} is registered yet: run `dvc repro` to train and register one"
+    return (
+        f"`pipeline models {name}` lists its versions and aliases, "
+        f"`pipeline promote {name}` makes a champion"
+    )
+
+
+#: leading bytes of the encodings every task's model decodes (`core.images.FORMATS`)
+IMAGE_SIGNATURES = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"BM": "BMP",
+    b"GIF8": "GIF",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
 
 
 def read_images(paths: list[Path]) -> list[bytes]:
-    """The bytes of each file, checked to be a decodable JPEG, PNG or BMP before any model
-    is loaded, so that a wrong file costs one line, not a traceback from inside the model."""
-    import cv2
-    import numpy as np
+    """The bytes of each file, checked to decode fully as every model decodes them
+    (`core.images.decode_image`) before any model is loaded, so that a wrong file costs one
+    line, not a traceback from inside the model."""
+    from pipeline.core.images import ImageDecodeError, decode_image
 
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -50,10 +72,14 @@ def read_images(paths: list[Path]) -> list[bytes]:
     images, wrong = [], []
     for path in paths:
         data = path.read_bytes()
-        if not data.startswith(tuple(IMAGE_SIGNATURES)):
+        is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+        if not (data.startswith(tuple(IMAGE_SIGNATURES)) or is_webp):
             wrong.append(f"{path} is not a JPEG, PNG or BMP image")
-        elif cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is None:
-            wrong.append(f"{path} is a damaged image (it does not decode)")
+        else:
+            try:
+                decode_image(data)
+            except ImageDecodeError as err:
+                wrong.append(f"{path} is a damaged image (it does not decode: {err})")
         images.append(data)
     if wrong:
         raise PipelineError(f"{'; '.join(wrong)}: give the image files themselves")
@@ -76,7 +102,15 @@ def run(task: Predicts, images: list[Path], model_uri: str, options: dict[str, A
     from mlflow.exceptions import MlflowException
 
     frame = pd.DataFrame({"image": read_images(images)})
-    model = load_registered(model_uri)
+    try:
+        model = load_registered(model_uri)
+    except PipelineError as err:
+        if model_uri.startswith("models:/"):
+            raise
+        name = getattr(task, "name", "")
+        raise PipelineError(
+            f"{err}, or `pipeline models {name}` lists the registered ones"
+        ) from err
     try:
         predictions = model.predict(frame, params=model_params(task, options) or None)
     except ValueError as err:  # our models' word for input they cannot use, e.g. --beam 0
@@ -96,6 +130,7 @@ def run(task: Predicts, images: list[Path], model_uri: str, options: dict[str, A
             f"{model_uri} answered {len(predictions)} rows for {len(images)} images: "
             "retrain it with this version of `pipeline train`"
         )
+    predictions = _refined(task, images, predictions, options)
     try:
         return task.prediction_lines(images, predictions, options)
     except KeyError as err:
@@ -103,6 +138,25 @@ def run(task: Predicts, images: list[Path], model_uri: str, options: dict[str, A
             f"{model_uri} answered columns {list(predictions.columns)}, without {err}; "
             "retrain it with this version of `pipeline train`"
         ) from err
+
+
+def _refined(
+    task: Predicts, images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]
+) -> pd.DataFrame:
+    """`predictions` handed on to the model of each task that refines `task`'s answer and
+    that `task`'s options ask for (`Refines`), so that no task imports another to chain."""
+    from pipeline.tasks import TASKS
+    from pipeline.tasks.base import Refines
+
+    for other in TASKS.values():
+        if not isinstance(other, Refines):
+            continue
+        step = other.refinement
+        if step.of != getattr(task, "name", None) or not options.get(step.when):
+            continue
+        model = load_registered(str(options.get(step.model_option)))
+        predictions = other.refine(images, predictions, model)
+    return predictions
 
 
 def _first_line(err: Exception) -> str:

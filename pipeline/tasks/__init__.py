@@ -16,6 +16,7 @@ from pipeline.tasks.base import (
     ExtractsFeatures,
     Ingests,
     Predicts,
+    Refines,
     Samples,
     Task,
     Trains,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # mypy holds every bound stage function to its protocol's sig
     _trains: list[Trains[Any]] = [Plates(), PlateText(), Driving(), Captions()]
     _evaluates: list[Evaluates[Any]] = [Plates(), PlateText(), Driving(), Captions()]
     _predicts: list[Predicts] = [Plates(), Driving(), Captions()]
+    _refines: list[Refines] = [PlateText()]
 
 T = TypeVar("T")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.core import quiet, tracking
 from pipeline.core.errors import PipelineError
+from pipeline.core.evaluation import PrimaryMetric
 from pipeline.core.io import write_json
 from pipeline.core.registry import history, store
 from pipeline.core.registry.gate import Decision, decide, finite, number_of, shown, value_of
@@ -45,7 +46,7 @@ def register(
     run_id: str,
     model_uri: str,
     metrics: dict[str, float],
-    primary: Any,
+    primary: PrimaryMetric,
     test_split_hash: str,
     out_file: Path,
 ) -> int:
@@ -136,7 +137,9 @@ def _champion(client: Any, task: str) -> Any | None:
         raise tracking.store_error(err, f"looking up @{CHAMPION} of {task!r}") from err
 
 
-def promote(task: str, primary: Any, version: int | None = None, force: bool = False) -> Decision:
+def promote(
+    task: str, primary: PrimaryMetric, version: int | None = None, force: bool = False
+) -> Decision:
     """Move `champion` to the candidate if it beats the champion on the same test split.
 
     Under the store's lock: decide, re-read `champion` and refuse if it moved meanwhile
@@ -190,7 +193,7 @@ def _model_tags(client: Any, task: str) -> dict[str, str]:
         raise tracking.store_error(err, f"reading {task!r}'s promotion history") from err
 
 
-def rollback(task: str, primary: Any) -> Decision:
+def rollback(task: str, primary: PrimaryMetric) -> Decision:
     """Give `champion` back to the version that held it before, as the history tells."""
     import mlflow
 

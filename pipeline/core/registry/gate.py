@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.core.evaluation import PrimaryMetric
+
 CHAMPION = "champion"
 
 
@@ -41,7 +43,7 @@ def number_of(version: Any | None) -> int | None:
     return None if version is None else int(version.version)
 
 
-def decide(candidate: Any, champion: Any | None, primary: Any, force: bool) -> Decision:
+def decide(candidate: Any, champion: Any | None, primary: PrimaryMetric, force: bool) -> Decision:
     """The gate, without side effects: promote, refuse, or (if forcible and forced) force."""
     number, theirs_number = int(candidate.version), number_of(champion)
     ours = value_of(candidate, primary.name)
@@ -83,5 +85,5 @@ def decide(candidate: Any, champion: Any | None, primary: Any, force: bool) -> D
     return Decision(promoted, number, ours, theirs_number, theirs, prefix + reason, forced)
 
 
-def _beats(candidate: float, champion: float, primary: Any) -> bool:
+def _beats(candidate: float, champion: float, primary: PrimaryMetric) -> bool:
     return candidate > champion if primary.greater_is_better else candidate < champion

@@ -31,9 +31,7 @@ def prediction_lines(
 ) -> list[str]:
     """`path: N plate(s) [x1, y1, x2, y2] score[ "TEXT" (text score)]; ...` per image, then
     where the drawn images went (`out`: `<stem>_plates.png` each)."""
-    found = [json.loads(rows) for rows in predictions["boxes"]]
-    if options.get("read"):
-        _read_texts(images, found, str(options.get("reader")))
+    found = [json.loads(rows) for rows in predictions["boxes"]]  # with texts under --read
     out = options.get("out")
     if out is not None:
         from pipeline.tasks.plates.drawing import write_drawn
@@ -57,16 +55,3 @@ def _box(row: dict[str, Any]) -> str:
         text = "unreadable" if row["text"] is None else f'"{row["text"]}"'
         said += f" {text}" + ("" if row["text_score"] is None else f" ({row['text_score']:.2f})")
     return said
-
-
-def _read_texts(images: list[Path], found: list[list[dict[str, Any]]], reader_uri: str) -> None:
-    """Add `text` and `text_score` to every box: the reader model reads the crops of each
-    image in one batch."""
-    from pipeline.predict import load_registered
-    from pipeline.tasks.plates_text.boxes import read_boxes_scored
-
-    reader = load_registered(reader_uri)
-    for path, rows in zip(images, found, strict=True):
-        readings = read_boxes_scored(path.read_bytes(), rows, reader)
-        for row, (text, score) in zip(rows, readings, strict=True):
-            row["text"], row["text_score"] = text, score

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pipeline.tasks import models
-from pipeline.tasks.base import PrimaryMetric, Task
+from pipeline.tasks.base import PrimaryMetric, Refinement, Task
 from pipeline.tasks.plates_text import augment as augmenting
-from pipeline.tasks.plates_text import checks, ingest, summary, training
+from pipeline.tasks.plates_text import checks, ingest, predicting, summary, training
 from pipeline.tasks.plates_text import evaluate as evaluating
 from pipeline.tasks.plates_text.params import (
     PlateTextAugmentParams,
@@ -35,6 +35,8 @@ class PlateText(Task):
     image_columns = ("image",)
     group_column = "group"  # photos linked by a shared plate text: one vehicle, one split
     primary_metric: ClassVar[PrimaryMetric] = evaluating.PRIMARY
+    #: `pipeline predict plates --read` hands the detector's boxes to this task's model
+    refinement: ClassVar[Refinement] = predicting.REFINEMENT
 
     read_raw = staticmethod(ingest.read_raw)
     label_checks = staticmethod(checks.label_checks)
@@ -46,3 +48,4 @@ class PlateText(Task):
     load_model = staticmethod(models.load_model)
     log_model = staticmethod(training.log_model)
     evaluate = staticmethod(evaluating.evaluate)
+    refine = staticmethod(predicting.refine)
