@@ -182,13 +182,15 @@ def register(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
 
 
 def _add_commands() -> None:
-    """The registry commands, `predict`, `bench`, and the commands tasks bring themselves."""
-    from pipeline.cli import bench, predict, registry
+    """The registry commands, `predict`, `bench`, `plots`, `deps` and the commands tasks bring."""
+    from pipeline.cli import bench, deps, plots, predict, registry
 
     app.command()(registry.promote)
     app.command()(registry.models)
     app.command()(predict.build_command())
     app.command()(bench.bench)
+    app.command()(plots.plots)
+    app.command()(deps.deps)
     for task in TASKS.values():
         for command in task.commands():
             app.command()(_one_line_errors(command))
