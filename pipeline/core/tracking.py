@@ -111,8 +111,12 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip()
 
 
-def lineage_tags(task: str, lock_file: Path = Path("dvc.lock")) -> dict[str, str]:
-    """Git commit and dirty flag, and the hashes of the task's stage deps in dvc.lock."""
+def lineage_tags(task: str) -> dict[str, str]:
+    """What a person reads on the run's page: the task, git commit and dirty flag, experiment.
+
+    The data hashes of `dvc.lock` are one artifact (`lineage_record`), not a tag per file:
+    tag keys must never be built from user paths, and forty hash tags bury the rest.
+    """
     status = _git("status", "--porcelain")
     tags = {
         "task": task,
@@ -121,14 +125,20 @@ def lineage_tags(task: str, lock_file: Path = Path("dvc.lock")) -> dict[str, str
     }
     if "DVC_EXP_NAME" in os.environ:
         tags["dvc_exp_name"] = os.environ["DVC_EXP_NAME"]
-    if lock_file.is_file():
-        stages = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {})
-        for stage, entry in stages.items():
-            if stage.endswith(f"@{task}") or "@" not in stage:
-                for dep in entry.get("deps", []):
-                    digest = dep.get("md5") or dep.get("hash") or ""
-                    tags[f"dvc.{stage.replace('@', ':')}.{dep['path']}"] = str(digest)
     return tags
+
+
+def lineage_record(task: str, lock_file: Path = Path("dvc.lock")) -> dict[str, Any]:
+    """The task's stages in `dvc.lock` (deps, params and outs with their hashes), and the
+    shared stages (no `@`), as logged in the run's `lineage/dvc_lock.json`."""
+    if not lock_file.is_file():
+        return {}
+    stages = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {})
+    return {
+        stage: entry
+        for stage, entry in sorted(stages.items())
+        if stage.endswith(f"@{task}") or "@" not in stage
+    }
 
 
 def run_name(task: str) -> str:
@@ -183,6 +193,8 @@ def start_run(task: str, params: dict[str, Any], run_file: Path) -> Iterator[Any
         mlflow.set_tags(
             lineage_tags(task) | {"host": socket.gethostname(), "pid": str(os.getpid())}
         )
+        if lineage := lineage_record(task):
+            mlflow.log_dict(lineage, "lineage/dvc_lock.json")
         write_json(
             run_file,
             {
@@ -228,12 +240,22 @@ def record_model(run_file: Path, model_uri: str, **facts: str) -> None:
     write_json(run_file, json.loads(run_file.read_text()) | {"model_uri": model_uri, **facts})
 
 
+#: per-epoch series that are bookkeeping, not measurements: a tag says where phase 2 began
+NOT_METRICS = ("phase",)
+
+
 def log_history(history: dict[str, list[float]]) -> None:
+    """Per-epoch metrics; the fine-tuning phase as the tag `finetune_from_epoch`."""
     import mlflow
 
     for name, values in history.items():
+        if name in NOT_METRICS:
+            continue
         for epoch, value in enumerate(values):
             mlflow.log_metric(name, float(value), step=epoch)
+    phases = list(history.get("phase", []))
+    if 2 in phases:
+        mlflow.set_tag("finetune_from_epoch", str(phases.index(2)))
 
 
 def log_metrics(metrics: dict[str, Any]) -> None:
@@ -241,11 +263,22 @@ def log_metrics(metrics: dict[str, Any]) -> None:
     import mlflow
 
     numbers = {
-        k: float(v)
+        _chart_name(k): float(v)
         for k, v in flatten(metrics).items()
         if isinstance(v, int | float) and not isinstance(v, bool) and v == v
     }
     mlflow.log_metrics(numbers)
+
+
+#: nested sections whose figures describe the data, not the model: the MLflow UI draws a
+#: `section/name` metric in its own chart section, so the model's own figures open the page
+SECTIONS = ("baseline",)
+
+
+def _chart_name(name: str) -> str:
+    """`baseline.mse` -> `baseline/mse`; other names unchanged."""
+    section, _, rest = name.partition(".")
+    return f"{section}/{rest}" if section in SECTIONS and rest else name
 
 
 def set_tags(tags: dict[str, str]) -> None:

@@ -193,6 +193,31 @@ def test_rollback_follows_the_history(store_dir):
     assert rows[2]["promotion"] == "rolled back"
 
 
+def test_the_descriptions_show_the_promotion_history_as_a_table(store_dir):
+    for mse in (0.5, 0.3, 0.9):
+        _register(store_dir, mse)
+        registry.promote("toy", MSE)
+    registry.rollback("toy", MSE)
+    client = mlflow.MlflowClient()
+    model = client.get_registered_model("toy").description
+    # the model's own description stays above the table
+    assert model.startswith("toy models of the pipeline\n\n### Promotion history\n")
+    rows = [line for line in model.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0].startswith("| # | when (UTC) | who | action | version |")
+    assert [row.split(" | ")[3:5] for row in rows[1:]] == [
+        ["promoted", "1"],
+        ["promoted", "2"],
+        ["refused", "3"],
+        ["rollback", "1"],
+    ]
+    assert "| test_mse | 0.3 | 0.5 |" in rows[2] and "None" not in model
+    # a version's description keeps its registration text and lists only its own decisions
+    third = client.get_model_version("toy", "3").description
+    assert third.startswith("toy model trained in MLflow run")
+    table_rows = third.split("### Promotion history")[1].strip().splitlines()[2:]
+    assert len(table_rows) == 1 and table_rows[0].split(" | ")[3:5] == ["refused", "3"]
+
+
 def test_rollback_refuses_when_champion_was_moved_outside_the_history(store_dir):
     for mse in (0.5, 0.4):
         _register(store_dir, mse)

@@ -101,21 +101,28 @@ def test_a_run_records_params_lineage_and_its_id(project):
         "  train@other:\n    deps:\n    - path: data/y\n      md5: def\n"
     )
     with tracking.start_run("toy", {"train": {"epochs": 2}}, project / "run.json") as run:
-        tracking.log_history({"loss": [1.0, 0.5]})
+        tracking.log_history({"loss": [1.0, 0.5], "phase": [1, 2]})
     record = json.loads((project / "run.json").read_text())
     assert record["run_id"] == run.info.run_id
     data = mlflow.MlflowClient().get_run(run.info.run_id).data
     assert data.params["train.epochs"] == "2"
     assert data.tags["task"] == "toy" and "git_commit" in data.tags and "git_dirty" in data.tags
-    assert data.tags["dvc.train:toy.data/x"] == "abc"
-    assert not any("other" in key for key in data.tags)
+    # dvc.lock is one artifact of the task's stages, not a tag per file
+    assert not any(key.startswith("dvc.") for key in data.tags)
+    logged = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/lineage/dvc_lock.json")
+    assert logged == {"train@toy": {"deps": [{"path": "data/x", "md5": "abc"}]}}
+    # the fine-tuning phase is a tag, not a metric chart
+    assert "phase" not in data.metrics and data.tags["finetune_from_epoch"] == "1"
     history = mlflow.MlflowClient().get_metric_history(run.info.run_id, "loss")
     assert [m.value for m in history] == [1.0, 0.5]
 
     with tracking.resume_run(project / "run.json") as again:
-        tracking.log_metrics({"test": {"mse": 0.1}, "name": "ignored"})
+        tracking.log_metrics(
+            {"test": {"mse": 0.1}, "name": "ignored", "baseline": {"name": "mean", "mse": 0.2}}
+        )
     assert again.info.run_id == run.info.run_id
-    assert mlflow.MlflowClient().get_run(run.info.run_id).data.metrics["test.mse"] == 0.1
+    metrics = mlflow.MlflowClient().get_run(run.info.run_id).data.metrics
+    assert metrics == {"test.mse": 0.1, "baseline/mse": 0.2, "loss": 0.5}
 
 
 def test_evaluate_before_train_says_what_to_run(project):

@@ -2,9 +2,13 @@
 
 Each decision (promoted, refused, forced, rolled back) is a JSON tag `promotion.NNNN.xxxxxx`
 on the registered model (the ordered history `rollback` replays) and the same tag on the
-version it is about, so it shows on that version's page in the MLflow UI. NNNN orders the
-records; the random suffix keeps two writers that picked the same number from overwriting
-each other on a shared server.
+version it is about. NNNN orders the records; the random suffix keeps two writers that
+picked the same number from overwriting each other on a shared server.
+
+Tags are for machines: the MLflow UI cuts them to a few characters. People read the history
+as a Markdown table in the descriptions (rendered by the UI): the registered model's holds
+every decision, each version's the decisions about it. The tables are rebuilt from the tags
+after each decision; text above the table's heading is the description's own and is kept.
 """
 
 from __future__ import annotations
@@ -89,7 +93,70 @@ def append(client: Any, task: str, record: Record) -> Record:
     value = json.dumps(asdict(record), sort_keys=True)
     client.set_registered_model_tag(task, key, value)
     client.set_model_version_tag(task, str(record.version), key, value)
+    records = [*existing, record]
+    model = client.get_registered_model(task)
+    client.update_registered_model(task, description=with_table(model.description, records))
+    about = [r for r in records if r.version == record.version]
+    version = client.get_model_version(task, str(record.version))
+    client.update_model_version(
+        task, str(record.version), description=with_table(version.description, about)
+    )
     return record
+
+
+TABLE_HEADING = "### Promotion history"
+_COLUMNS = (
+    "#",
+    "when (UTC)",
+    "who",
+    "action",
+    "version",
+    "champion before → after",
+    "metric",
+    "candidate",
+    "champion",
+    "reason",
+)
+
+
+def _cell(value: object) -> str:
+    """A table cell: `-` for nothing, numbers to 4 significant figures, pipes escaped."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(records: list[Record]) -> str:
+    """The decisions as a Markdown table, oldest first."""
+    lines = [
+        "| " + " | ".join(_COLUMNS) + " |",
+        "|" + "|".join("---" for _ in _COLUMNS) + "|",
+    ]
+    for r in sorted(records, key=lambda r: (r.seq, r.at)):
+        when = r.at.replace("T", " ")[:19] if r.at else ""
+        cells = (
+            r.seq,
+            when,
+            r.by,
+            r.outcome if r.action == "promote" else r.action,
+            r.version,
+            f"{_cell(r.champion_before)} → {_cell(r.champion_after)}",
+            r.metric,
+            r.candidate_value,
+            r.champion_value,
+            r.reason,
+        )
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def with_table(description: str | None, records: list[Record]) -> str:
+    """`description` with its promotion-history section replaced by the current table."""
+    own = (description or "").split(TABLE_HEADING)[0].rstrip()
+    section = f"{TABLE_HEADING}\n\n{table(records)}\n"
+    return f"{own}\n\n{section}" if own else section
 
 
 def previous_champions(model_tags: dict[str, str]) -> list[int]:
