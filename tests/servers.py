@@ -79,7 +79,7 @@ def model_server(
     model_uri: str, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Iterator[str]:
     """`mlflow models serve -m MODEL_URI --env-manager local` on a free loopback port, as the
-    README tells a user to start it; yields its URL once `/ping` answers. `env` is the
+    docs/mlflow.md tells a user to start it; yields its URL once `/ping` answers. `env` is the
     server's whole environment (default: ours), e.g. with `MLFLOW_TRACKING_URI` naming the
     store a `models:/` URI is looked up in."""
     port = free_port()

@@ -2,11 +2,11 @@
 
 Memory stays flat as the data grows: only file names and targets are shuffled (a few
 bytes each), and frames are decoded as they are read, a few batches ahead of the model.
-An in-memory cache of decoded frames (this module's first design) held every frame twice
-(cache and a full shuffle buffer): 3.2 GB for 15,498 simulator frames. Decoding again each
-epoch costs little beside training (a 320x160 JPEG decodes in about a millisecond, on the
-other core while the model trains), and the batches are the same: shuffling the
-names with the same seed and buffer size gives the order the cached frames had.
+Decoded frames are not cached in memory: such a cache holds every frame twice (cache and a
+full shuffle buffer): 3.2 GB for 15,498 simulator frames. Decoding again each epoch costs
+little beside training (a 320x160 JPEG decodes in about a millisecond, on the other core
+while the model trains), and the batches are the same: shuffling the names with the same
+seed and buffer size gives the order cached frames would have.
 
 Images stay uint8 all the way to the model: a Keras functional model casts its inputs to
 float32 itself, and a uint8 batch is a quarter of the bytes to batch and prefetch.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.tasks.plates_text.boxes import read_boxes, read_boxes_scored
+from pipeline.tasks.plates_text.boxes import read_boxes_scored
 from pipeline.tasks.plates_text.crops import cut, is_two_line, to_line
 from pipeline.tasks.plates_text.evaluate import edit_distance, position_confusions, scores
 from pipeline.tasks.plates_text.model import encode, greedy_decode
@@ -99,7 +99,7 @@ def test_read_boxes_cuts_each_box_and_reads_them_in_one_batch():
         (300, 10, 340, 40),  # entirely outside the photo
         (100, 20, 120, 60),
     ]
-    texts = read_boxes(jpeg.tobytes(), boxes, reader, margin=0)
-    assert texts == ["w40", None, "w20"]
+    read = read_boxes_scored(jpeg.tobytes(), boxes, reader, margin=0)
+    assert read == [("w40", 0.9), (None, None), ("w20", 0.9)]
     assert reader.calls == [2]  # one batch for the readable boxes
     assert read_boxes_scored(jpeg.tobytes(), [], reader) == []

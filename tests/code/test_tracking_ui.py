@@ -81,7 +81,7 @@ def test_a_deleted_task_experiment_says_how_to_get_it_back(project):
 
 
 def test_the_installed_mlflow_ui_knows_the_kind_and_the_switch_the_readme_names():
-    """Guards the tag value and the README's `?workflowType=machine_learning` on upgrades."""
+    """Guards the tag value and docs/mlflow.md's `?workflowType=machine_learning` on upgrades."""
     bundle = Path(mlflow.__file__).parent / "server" / "js" / "build" / "static" / "js"
     text = "".join(path.read_text(errors="ignore") for path in bundle.glob("*.js"))
     assert '"mlflow.experimentKind"' in text

@@ -1,5 +1,5 @@
 """Each task's registered model served over REST by `mlflow models serve`, on loopback, as
-the README shows: a JSON request with base64 image bytes in, the task's columns out.
+docs/mlflow.md shows: a JSON request with base64 image bytes in, the task's columns out.
 
 The models come from the tiny `dvc repro` of the shared `repro_project` fixture (the
 project's path, with `MLFLOW_TRACKING_URI` naming its store).

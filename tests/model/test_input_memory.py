@@ -55,7 +55,7 @@ def test_streamed_batches_equal_the_cached_ones_epoch_after_epoch(
     for our_epoch, their_epoch in zip(ours, theirs, strict=True):
         for (x, y), (tx, ty) in zip(our_epoch, their_epoch, strict=True):
             assert x.dtype == np.uint8 and np.array_equal(x, tx) and np.array_equal(y, ty)
-    if shuffle:  # reshuffled each epoch, as before
+    if shuffle:  # reshuffled each epoch, as the cached reference is
         assert not np.array_equal(ours[0][0][1], ours[1][0][1])
     else:
         assert np.array_equal(np.concatenate([y for _, y in ours[0]]), angles)

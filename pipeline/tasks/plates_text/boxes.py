@@ -24,19 +24,12 @@ def _corners(box: Box) -> tuple[float, float, float, float]:
     return x1, y1, x2, y2
 
 
-def read_boxes(
-    image_bytes: bytes, boxes: Sequence[Box], reader_model: Any, margin: float = MARGIN
-) -> list[str | None]:
-    """The text of each pixel box of one encoded photo, read in one batch by `reader_model`
-    (the `plates_text` pyfunc: DataFrame `image` of crop bytes -> `text`); None for a box
-    with no pixels inside the photo."""
-    return [text for text, _ in read_boxes_scored(image_bytes, boxes, reader_model, margin)]
-
-
 def read_boxes_scored(
     image_bytes: bytes, boxes: Sequence[Box], reader_model: Any, margin: float = MARGIN
 ) -> list[tuple[str | None, float | None]]:
-    """As `read_boxes`, with the reader's score of each text."""
+    """The text and score of each pixel box of one encoded photo, read in one batch by
+    `reader_model` (the `plates_text` pyfunc: DataFrame `image` of crop bytes -> `text`,
+    `score`); (None, None) for a box with no pixels inside the photo."""
     if not boxes:
         return []
     image = decode_rgb(image_bytes)

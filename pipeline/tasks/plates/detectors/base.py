@@ -36,8 +36,6 @@ class CompileSettings:
 class Detector(Protocol):
     #: the kind's name: `train.plates.detector`, detector.json's "detector", the model's name
     name: ClassVar[str]
-    #: what serving needs besides the common packages (keras-hub for RetinaNet)
-    serving_packages: ClassVar[tuple[str, ...]]
 
     def build(
         self, params: PlatesTrainParams, backbone: BackboneParams

@@ -89,7 +89,6 @@ def stride(model: Any) -> int:
 
 class CenterNet:
     name: ClassVar[str] = "centernet"
-    serving_packages: ClassVar[tuple[str, ...]] = ()
 
     def build(
         self, params: PlatesTrainParams, backbone: BackboneParams

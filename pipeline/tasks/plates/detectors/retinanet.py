@@ -37,7 +37,6 @@ def _as_keras_hub_targets(images: Any, packed: Any) -> tuple[Any, dict[str, Any]
 
 class RetinaNet:
     name: ClassVar[str] = "retinanet"
-    serving_packages: ClassVar[tuple[str, ...]] = ("keras-hub",)
 
     def build(
         self, params: PlatesTrainParams, backbone: BackboneParams
