@@ -16,3 +16,19 @@ class ImageSizeLimits(Section):
     max_width: int = Field(10_000, gt=0)
     min_height: int = Field(32, gt=0)
     max_height: int = Field(10_000, gt=0)
+
+
+class ExportParams(Section):
+    """`export.<task>`: how much worse than the Keras model an exported file may score."""
+
+    tolerance: float = Field(
+        0.1, ge=0, description="how much worse the export's primary test metric may be"
+    )
+    relative: bool = Field(
+        True, description="tolerance as a share of the Keras figure (else in metric units)"
+    )
+    calibration_images: int = Field(
+        200, gt=0, description="train-split inputs int8 calibrates its ranges on"
+    )
+    latency_images: int = Field(50, gt=0, description="test inputs timed one at a time")
+    batch_size: int = Field(32, gt=0, description="inputs per call while scoring")
