@@ -75,6 +75,21 @@ def mlflow_server(store_uri: str, artifacts: Path) -> Iterator[tuple[str, subpro
 
 
 @contextmanager
+def auth_mlflow_server(store_uri: str, artifacts: Path) -> Iterator[str]:
+    """`mlflow server --app-name basic-auth` as `make server` starts it (`pipeline server`,
+    `team_server.server`), on a free loopback port; yields its URI. The admin password and
+    CSRF key are generated into `$PIPELINE_SECRETS_DIR`, which the caller points outside git."""
+    from pipeline.core import team_server
+
+    run = team_server.server(
+        store_uri, artifacts, "127.0.0.1", free_port(), artifacts.parent / "auth.ini", workers=1
+    )
+    log = artifacts.parent / "server.log"
+    with _running(run.command, os.environ | run.env, log, f"{run.url}/health", 180):
+        yield run.url
+
+
+@contextmanager
 def model_server(
     model_uri: str, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Iterator[str]:

@@ -55,15 +55,44 @@ def configure_tracking(check: bool = True) -> str:
     return uri
 
 
-def store_error(err: BaseException, doing: str, uri: str | None = None) -> PipelineError:
-    """One line naming the store and what failed, for an error that is not a plain answer."""
+def store_error(
+    err: BaseException, doing: str, uri: str | None = None, needs: str | None = None
+) -> PipelineError:
+    """One line naming the store and what failed, for an error that is not a plain answer.
+
+    A server that refused the credentials (401) or the permission (403) says so, naming the
+    user and, when the caller knows it, the permission `needs`.
+    """
     import mlflow
 
     uri = uri or mlflow.get_tracking_uri()
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    if _status(err, 401, "UNAUTHENTICATED"):
+        named = f"user {user!r}" if user else "anonymous requests"
+        return PipelineError(
+            f"MLflow server {uri} refused the credentials of {named} while {doing}: set "
+            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your account's"
+        )
+    if _status(err, 403, "PERMISSION_DENIED"):
+        what = f": it needs {needs}" if needs else ""
+        return PipelineError(
+            f"MLflow server {uri} refused {doing} to user {user!r}, permission denied{what} "
+            "(`pipeline users add NAME --role ...` grants roles)"
+        )
     return PipelineError(
         f"MLflow store {uri} failed while {doing}: {_short(err)} "
         "(is the server up? MLFLOW_TRACKING_URI picks the store; unset it for the embedded one)"
     )
+
+
+def _status(err: BaseException, status: int, code: str) -> bool:
+    """A server's HTTP `status` answer, as a `RestException` or inside MLflow's message."""
+    from mlflow.exceptions import MlflowException
+
+    text = str(err)
+    if isinstance(err, MlflowException) and err.error_code == code:
+        return True
+    return f"error code {status} " in text or f"status code {status} " in text
 
 
 NOT_FOUND_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST"}

@@ -54,13 +54,16 @@ def _register(store_dir, mse, split="same", extra=None):
 
 
 def _champion():
-    return int(mlflow.MlflowClient().get_model_version_by_alias("toy", "champion").version)
+    """The `toy` version whose copy in `toy.champion` holds the alias."""
+    copy = mlflow.MlflowClient().get_model_version_by_alias("toy.champion", "champion")
+    assert copy.source.startswith("models:/toy/")
+    return int(copy.source.removeprefix("models:/toy/"))
 
 
 def _records(version=None):
     client = mlflow.MlflowClient()
     if version is None:
-        return history.read(client.get_registered_model("toy").tags)
+        return history.read(client.get_registered_model("toy.champion").tags)
     return history.read(client.get_model_version("toy", str(version)).tags)
 
 
@@ -156,14 +159,16 @@ def test_a_non_finite_candidate_is_never_promoted_not_even_forced(store_dir):
         assert not decision.promoted and "not a finite number" in decision.reason
         assert "not even with --force" in decision.reason
     with pytest.raises(MlflowException, match="alias champion not found"):
-        mlflow.MlflowClient().get_model_version_by_alias("toy", "champion")
+        mlflow.MlflowClient().get_model_version_by_alias("toy.champion", "champion")
     assert [r.outcome for r in _records()] == ["refused", "refused"]
 
 
 def test_a_non_finite_champion_is_replaced_by_a_finite_candidate(store_dir):
     _register(store_dir, 0.5)
     registry.promote("toy", MSE)
-    _spoil(1, "inf")
+    # the champion's figures are its copy's in toy.champion (frozen when it was promoted)
+    mlflow.MlflowClient().set_model_version_tag("toy.champion", "1", "metric.test_mse", "inf")
+    _spoil(1, "0.1")  # the candidates' model does not speak for the champion
     _register(store_dir, 0.7, split="other")  # worse than 0.5 and another split: still wins
     decision = registry.promote("toy", MSE)
     assert decision.promoted and not decision.forced
@@ -199,12 +204,12 @@ def test_the_descriptions_show_the_promotion_history_as_a_table(store_dir):
         registry.promote("toy", MSE)
     registry.rollback("toy", MSE)
     client = mlflow.MlflowClient()
-    model = client.get_registered_model("toy").description
+    model = client.get_registered_model("toy.champion").description
     # the model's own description stays above the table
-    assert model.startswith("toy models of the pipeline\n\n### Promotion history\n")
+    assert model.startswith("toy: the promoted versions; alias @champion is served\n\n### Promo")
     rows = [line for line in model.splitlines() if line.startswith("| ") and "---" not in line]
-    assert rows[0].startswith("| # | when (UTC) | who | action | version |")
-    assert [row.split(" | ")[3:5] for row in rows[1:]] == [
+    assert rows[0].startswith("| # | when (UTC) | who | registered by | action | version |")
+    assert [row.split(" | ")[4:6] for row in rows[1:]] == [
         ["promoted", "1"],
         ["promoted", "2"],
         ["refused", "3"],
@@ -215,14 +220,15 @@ def test_the_descriptions_show_the_promotion_history_as_a_table(store_dir):
     third = client.get_model_version("toy", "3").description
     assert third.startswith("toy model trained in MLflow run")
     table_rows = third.split("### Promotion history")[1].strip().splitlines()[2:]
-    assert len(table_rows) == 1 and table_rows[0].split(" | ")[3:5] == ["refused", "3"]
+    assert len(table_rows) == 1 and table_rows[0].split(" | ")[4:6] == ["refused", "3"]
 
 
 def test_rollback_refuses_when_champion_was_moved_outside_the_history(store_dir):
     for mse in (0.5, 0.4):
         _register(store_dir, mse)
         registry.promote("toy", MSE)
-    mlflow.MlflowClient().set_registered_model_alias("toy", "champion", "1")  # by hand in the UI
+    # by hand in the UI: the copy of version 1 is version 1 of toy.champion
+    mlflow.MlflowClient().set_registered_model_alias("toy.champion", "champion", "1")
     with pytest.raises(registry.PipelineError, match="history ends at 2"):
         registry.rollback("toy", MSE)
     assert _champion() == 1
@@ -253,7 +259,7 @@ def test_a_champion_moved_while_deciding_is_not_overwritten(store_dir, monkeypat
     def champion_then_someone_moves_it(client, task):
         found = real(client, task)
         if not calls:
-            client.set_registered_model_alias(task, "champion", "2")
+            registry._move(client, task, 2)
         calls.append(found)
         return found
 
@@ -307,8 +313,9 @@ def test_the_gate_fails_closed_on_any_store_error(store_dir, monkeypatch, error)
         assert "no champion" not in message and "dvc repro" not in message
     assert "[Errno 111] Connection refused" in message or error is not TRANSPORT
     with pytest.raises(MlflowException, match="not found"):
-        real.get_model_version_by_alias("toy", "champion")
-    assert _records() == []
+        real.get_model_version_by_alias("toy.champion", "champion")
+    with pytest.raises(MlflowException, match="not found"):
+        real.get_registered_model("toy.champion")
 
 
 def test_listing_fails_closed_on_a_store_error(store_dir, monkeypatch):
@@ -372,3 +379,19 @@ def test_the_same_logged_model_is_not_registered_twice(store_dir):
     client = mlflow.MlflowClient()
     assert client.get_model_version_by_alias("toy", "candidate").version == 1
     assert len(client.search_model_versions("name='toy'")) == 2
+
+
+def test_an_embedded_store_from_before_the_champions_model_is_adopted(store_dir):
+    """`champion` and the history on `toy` itself (the old layout) move to `toy.champion`."""
+    for mse in (0.5, 0.4):
+        _register(store_dir, mse)
+    client = mlflow.MlflowClient()
+    old = history.Record("promote", "promoted", 1, None, 1, "test_mse", 0.5, None, False, "x")
+    old.seq, old.by = 1, "someone@host"
+    client.set_registered_model_tag("toy", "promotion.0001.abcdef", json.dumps(old.__dict__))
+    client.set_registered_model_alias("toy", "champion", "1")
+    decision = registry.promote("toy", MSE)
+    assert decision.promoted and decision.champion_version == 1 and _champion() == 2
+    assert [r.seq for r in _records()] == [1, 2]
+    assert "champion" not in client.get_registered_model("toy").aliases
+    assert registry.rollback("toy", MSE).version == 1 and _champion() == 1

@@ -199,8 +199,8 @@ def test_register_promote_rollback_and_predict_against_a_team_server(team_server
     run = client.get_run(first_run)
     assert run.data.params == {"train.driving.epochs": "1"}
     assert run.data.metrics["test_mse"] == 0.3
-    champion = client.get_model_version_by_alias("driving", "champion")
-    assert champion.version == "1" and champion.run_id == first_run
+    champion = client.get_model_version_by_alias("driving.champion", "champion")
+    assert champion.source == "models:/driving/1" and champion.run_id == first_run
     assert [r["outcome"] for r in _history(client)] == ["promoted", "promoted", "rolled back"]
     # ... and the files through its proxy, into its artifact folder, none beside the project
     assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
@@ -213,6 +213,6 @@ def test_register_promote_rollback_and_predict_against_a_team_server(team_server
 
 
 def _history(client) -> list[dict]:
-    tags = client.get_registered_model("driving").tags
+    tags = client.get_registered_model("driving.champion").tags
     records = [json.loads(v) for k, v in tags.items() if k.startswith("promotion.")]
     return sorted(records, key=lambda r: r["seq"])

@@ -1,16 +1,21 @@
-"""The model registry: one registered model per task, aliases `candidate` and `champion`.
+"""The model registry: candidates are versions of `<task>` (alias `candidate`); `champion`
+is an alias of `<task>.champion`, whose versions are copies of promoted candidates (see
+`names.py`: on a team server only maintainers may edit it). Decisions and the history speak
+of `<task>` version numbers.
 
 `champion` moves only to a version whose primary test metric is finite and beats the
 champion's, measured on the same test split, unless forced (a non-finite candidate cannot
 be forced; a non-finite champion is replaced). The gate fails closed: only the store's own
 "not found" means "no champion"; any other MLflow error stops with one line naming the
 store. Promotions hold an exclusive lock and re-read `champion` right before moving it,
-and every decision is appended to a history (`history.py`) that `rollback` replays.
+and every decision is appended to a history (`history.py`) that `rollback` replays, stamped
+with the user the server authenticated (`store.who`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +26,13 @@ from pipeline.core.evaluation import PrimaryMetric
 from pipeline.core.io import write_json
 from pipeline.core.registry import history, store
 from pipeline.core.registry.gate import Decision, decide, finite, number_of, shown, value_of
+from pipeline.core.registry.names import CANDIDATE, CHAMPION, champion_model, champion_uri
+
+#: the version tag naming who registered it (the user the server authenticated)
+REGISTERED_BY = "registered_by"
 
 __all__ = ["Decision", "PipelineError", "decide", "list_versions", "promote", "register"]
-__all__ += ["promotion_history", "rollback"]
-
-CANDIDATE, CHAMPION = "candidate", "champion"  # also in gate.py
+__all__ += ["champion_uri", "promotion_history", "rollback"]
 
 
 def _client() -> Any:
@@ -79,6 +86,7 @@ def register(
         "primary_metric": primary.name,
         "greater_is_better": str(primary.greater_is_better).lower(),
         "test_split_hash": test_split_hash,
+        REGISTERED_BY: store.who(mlflow.get_tracking_uri()),
     }
     try:
         try:
@@ -127,14 +135,68 @@ def _version(client: Any, task: str, version: int | None, alias: str) -> Any:
         raise tracking.store_error(err, f"reading {wanted} of {task!r}") from err
 
 
-def _champion(client: Any, task: str) -> Any | None:
-    """The champion version, None only when the store says there is none."""
+@dataclass
+class Held:
+    """The champion: the `<task>` version number its copy came from, the copy's tags (the
+    figures frozen when it was promoted) and the copy's own version in `<task>.champion`."""
+
+    version: str
+    tags: dict[str, str]
+    copy_version: str
+
+
+def _source_version(task: str, source: str) -> str | None:
+    """`models:/<task>/N` -> "N" (a copy's source names the candidate it was made from)."""
+    prefix = f"models:/{task}/"
+    rest = source.removeprefix(prefix) if source.startswith(prefix) else ""
+    return rest if rest.isdigit() else None
+
+
+def _champion(client: Any, task: str) -> Held | None:
+    """The champion, None only when the store says there is none."""
     try:
-        return client.get_model_version_by_alias(task, CHAMPION)
+        copy = client.get_model_version_by_alias(champion_model(task), CHAMPION)
     except Exception as err:
         if tracking.is_not_found(err):
             return None
         raise tracking.store_error(err, f"looking up @{CHAMPION} of {task!r}") from err
+    number = _source_version(task, copy.source)
+    if number is None:
+        raise PipelineError(
+            f"{champion_model(task)} version {copy.version} holds @{CHAMPION} but was not copied "
+            f"from a version of {task!r} (source {copy.source}): choose one with "
+            "`pipeline promote --version N --force`"
+        )
+    return Held(number, dict(copy.tags), str(copy.version))
+
+
+def _adopt_legacy(client: Any, task: str) -> None:
+    """An embedded store from before `<task>.champion`: its `champion` alias and history on
+    `<task>` move there once (never on a server, where scientists may edit `<task>`)."""
+    import mlflow
+
+    if not mlflow.get_tracking_uri().startswith("sqlite:"):
+        return
+    try:
+        client.get_registered_model(champion_model(task))
+        return
+    except Exception as err:
+        if not tracking.is_not_found(err):
+            raise tracking.store_error(err, f"reading {champion_model(task)!r}") from err
+    try:
+        legacy = client.get_registered_model(task)
+    except Exception as err:
+        if tracking.is_not_found(err):
+            return
+        raise tracking.store_error(err, f"reading registered model {task!r}") from err
+    if CHAMPION not in legacy.aliases:
+        return
+    number = int(legacy.aliases[CHAMPION])
+    _move(client, task, number)
+    for key, value in legacy.tags.items():
+        if key.startswith(history.PREFIX):
+            client.set_registered_model_tag(champion_model(task), key, value)
+    client.delete_registered_model_alias(task, CHAMPION)
 
 
 def promote(
@@ -149,6 +211,8 @@ def promote(
 
     with store.exclusive(mlflow.get_tracking_uri()):
         client = _client()
+        who = store.who(mlflow.get_tracking_uri())
+        _adopt_legacy(client, task)
         candidate = _version(client, task, version, CANDIDATE)
         decision = decide(candidate, _champion(client, task), primary, force)
         if decision.promoted:
@@ -164,32 +228,69 @@ def promote(
                 decision.promoted, decision.forced, decision.champion_version = False, False, now
                 decision.champion_value = None if again is None else value_of(again, primary.name)
         outcome = "forced" if decision.forced else "promoted" if decision.promoted else "refused"
-        _append(client, task, history.record_of(decision, "promote", outcome, primary.name))
+        record = history.record_of(decision, "promote", outcome, primary.name)
+        record.registered_by = candidate.tags.get(REGISTERED_BY, "")
+        _append(client, task, record, who)
     return decision
 
 
-def _move(client: Any, task: str, number: int) -> None:
+def _copy_of(client: Any, task: str, number: int) -> str:
+    """The version of `<task>.champion` copied from `<task>` version `number`, made if new."""
+    target = champion_model(task)
+    _ensure_model(client, target, f"{task}: the promoted versions; alias @{CHAMPION} is served")
+    source = f"models:/{task}/{number}"
+    copies = [v for v in client.search_model_versions(f"name='{target}'") if v.source == source]
+    if copies:
+        return str(max(int(v.version) for v in copies))
+    with quiet.library_output():  # "Copied version ... of model ..."
+        return str(client.copy_model_version(source, target).version)
+
+
+def _ensure_model(client: Any, name: str, description: str) -> None:
     try:
-        client.set_registered_model_alias(task, CHAMPION, str(number))
+        client.get_registered_model(name)
     except Exception as err:
-        raise tracking.store_error(err, f"moving @{CHAMPION} of {task!r}") from err
+        if not tracking.is_not_found(err):
+            raise
+        client.create_registered_model(name, description=description)
 
 
-def _append(client: Any, task: str, record: history.Record) -> None:
+def _move(client: Any, task: str, number: int) -> None:
+    target = champion_model(task)
     try:
-        history.append(client, task, record)
+        client.set_registered_model_alias(target, CHAMPION, _copy_of(client, task, number))
     except Exception as err:
         raise tracking.store_error(
-            err, f"recording '{record.reason}' in {task!r}'s promotion history"
+            err, f"moving @{CHAMPION} of {target!r}", needs=f"EDIT on registered model {target!r}"
+        ) from err
+
+
+def _append(client: Any, task: str, record: history.Record, who: str) -> None:
+    target = champion_model(task)
+    try:
+        _ensure_model(client, target, f"{task}: the promoted versions; alias @{CHAMPION} is served")
+        history.append(client, task, record, who)
+    except Exception as err:
+        raise tracking.store_error(
+            err,
+            f"recording '{record.reason}' in {task!r}'s promotion history",
+            needs=f"EDIT on registered model {target!r}",
         ) from err
 
 
 def _model_tags(client: Any, task: str) -> dict[str, str]:
+    """The tags of `<task>.champion`, where the history lives (none before a decision)."""
     try:
-        return dict(client.get_registered_model(task).tags)
+        client.get_registered_model(task)
     except Exception as err:
         if tracking.is_not_found(err):
             raise PipelineError(f"no registered model {task!r} yet: run `dvc repro`") from err
+        raise tracking.store_error(err, f"reading registered model {task!r}") from err
+    try:
+        return dict(client.get_registered_model(champion_model(task)).tags)
+    except Exception as err:
+        if tracking.is_not_found(err):
+            return {}
         raise tracking.store_error(err, f"reading {task!r}'s promotion history") from err
 
 
@@ -199,6 +300,8 @@ def rollback(task: str, primary: PrimaryMetric) -> Decision:
 
     with store.exclusive(mlflow.get_tracking_uri()):
         client = _client()
+        who = store.who(mlflow.get_tracking_uri())
+        _adopt_legacy(client, task)
         tags = _model_tags(client, task)
         current = _champion(client, task)
         if current is None:
@@ -215,7 +318,8 @@ def rollback(task: str, primary: PrimaryMetric) -> Decision:
         if not stack:
             raise PipelineError(f"{task}: no previous champion to roll back to")
         target = stack[-1]
-        ours = value_of(_version(client, task, target, CHAMPION), primary.name)
+        previous = _version(client, task, target, CHAMPION)
+        ours = value_of(previous, primary.name)
         if not finite(ours):
             raise PipelineError(
                 f"{task}: the previous champion, version {target}, has {primary.name} "
@@ -227,7 +331,9 @@ def rollback(task: str, primary: PrimaryMetric) -> Decision:
         reason = f"@{CHAMPION} rolled back from version {number} to {target}"
         theirs = value_of(current, primary.name)
         decision = Decision(True, target, ours, number, theirs, reason)
-        _append(client, task, history.record_of(decision, "rollback", "rolled back", primary.name))
+        record = history.record_of(decision, "rollback", "rolled back", primary.name)
+        record.registered_by = previous.tags.get(REGISTERED_BY, "")
+        _append(client, task, record, who)
     return decision
 
 
@@ -246,7 +352,11 @@ def list_versions(task: str) -> list[dict[str, Any]]:
         raise tracking.store_error(err, f"listing the versions of {task!r}") from err
     aliases: dict[str, list[str]] = {}
     for alias, number in model.aliases.items():
-        aliases.setdefault(str(number), []).append(alias)
+        if alias != CHAMPION:  # only the copy in `<task>.champion` is the champion
+            aliases.setdefault(str(number), []).append(alias)
+    champion = _champion(client, task)
+    if champion is not None:
+        aliases.setdefault(champion.version, []).append(CHAMPION)
     rows = []
     for version in versions:
         primary = version.tags.get("primary_metric", "")

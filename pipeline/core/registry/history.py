@@ -1,31 +1,31 @@
 """The promotion history: one record per decision, appended, never rewritten.
 
 Each decision (promoted, refused, forced, rolled back) is a JSON tag `promotion.NNNN.xxxxxx`
-on the registered model (the ordered history `rollback` replays) and the same tag on the
-version it is about. NNNN orders the records; the random suffix keeps two writers that
-picked the same number from overwriting each other on a shared server.
+on the registered model `<task>.champion` (the ordered history `rollback` replays: on a team
+server only maintainers may write there) and the same tag on the `<task>` version it is
+about. `by` is the user the tracking server authenticated (`store.who`). NNNN orders the
+records; the random suffix keeps two writers that picked the same number from overwriting
+each other on a shared server.
 
 Tags are for machines: the MLflow UI cuts them to a few characters. People read the history
-as a Markdown table in the descriptions (rendered by the UI): the registered model's holds
+as a Markdown table in the descriptions (rendered by the UI): `<task>.champion`'s holds
 every decision, each version's the decisions about it. The tables are rebuilt from the tags
 after each decision; text above the table's heading is the description's own and is kept.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import math
-import socket
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.core.registry.gate import Decision
+from pipeline.core.registry.names import champion_model
 
 PREFIX = "promotion."
-LEGACY_TAG = "previous_champions"  # the comma-separated stack written before the history
 MOVES = ("promoted", "forced", "rolled back")
 
 
@@ -43,9 +43,10 @@ class Record:
     champion_value: float | str | None
     forced: bool
     reason: str
-    by: str = ""
+    by: str = ""  # who decided: the user the server authenticated
     at: str = ""
     seq: int = 0
+    registered_by: str = ""  # who registered the version, as the server saw them
 
 
 def figure(value: float | None) -> float | str | None:
@@ -83,19 +84,20 @@ def read(model_tags: dict[str, str]) -> list[Record]:
     return sorted(records, key=lambda r: (r.seq, r.at))
 
 
-def append(client: Any, task: str, record: Record) -> Record:
-    """Stamp who/when/sequence and add the record to the model and to its version."""
-    existing = read(client.get_registered_model(task).tags)
+def append(client: Any, task: str, record: Record, by: str) -> Record:
+    """Stamp who/when/sequence and add the record to `<task>.champion` and to the version."""
+    holder = champion_model(task)
+    existing = read(client.get_registered_model(holder).tags)
     record.seq = (existing[-1].seq if existing else 0) + 1
-    record.by = f"{getpass.getuser()}@{socket.gethostname()}"
+    record.by = by
     record.at = datetime.now(UTC).isoformat(timespec="milliseconds")
     key = f"{PREFIX}{record.seq:04d}.{uuid.uuid4().hex[:6]}"
     value = json.dumps(asdict(record), sort_keys=True)
-    client.set_registered_model_tag(task, key, value)
+    client.set_registered_model_tag(holder, key, value)
     client.set_model_version_tag(task, str(record.version), key, value)
     records = [*existing, record]
-    model = client.get_registered_model(task)
-    client.update_registered_model(task, description=with_table(model.description, records))
+    model = client.get_registered_model(holder)
+    client.update_registered_model(holder, description=with_table(model.description, records))
     about = [r for r in records if r.version == record.version]
     version = client.get_model_version(task, str(record.version))
     client.update_model_version(
@@ -109,6 +111,7 @@ _COLUMNS = (
     "#",
     "when (UTC)",
     "who",
+    "registered by",
     "action",
     "version",
     "champion before → after",
@@ -140,6 +143,7 @@ def table(records: list[Record]) -> str:
             r.seq,
             when,
             r.by,
+            r.registered_by,
             r.outcome if r.action == "promote" else r.action,
             r.version,
             f"{_cell(r.champion_before)} → {_cell(r.champion_after)}",
@@ -161,8 +165,7 @@ def with_table(description: str | None, records: list[Record]) -> str:
 
 def previous_champions(model_tags: dict[str, str]) -> list[int]:
     """The stack of earlier champions: each move pushes the one replaced, a rollback pops."""
-    legacy = model_tags.get(LEGACY_TAG, "")
-    stack = [int(v) for v in legacy.split(",") if v.strip().isdigit()]
+    stack: list[int] = []
     for record in read(model_tags):
         if record.outcome == "rolled back":
             if stack:
