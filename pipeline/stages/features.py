@@ -36,4 +36,5 @@ def run(task_name: str, config: Config) -> str:
     return (
         f"{task_name}: {summary.images} images -> {summary.dimensions}-d features "
         f"in {paths.processed_dir} (backbone weights: {weights_used()})"
+        + (f"\n{task_name}: {summary.note}" if summary.note else "")
     )

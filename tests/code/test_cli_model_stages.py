@@ -45,6 +45,7 @@ def _tiny(params: dict) -> None:
     params["train"]["driving"]["fit"].update(head_epochs=1, finetune_epochs=0)
     params["train"]["captions"].update(epochs=1, units=16, embedding_dim=8)
     params["train"]["captions"]["text"]["min_word_count"] = 2
+    params["train"]["captions"]["val_from_train"] = 0.25  # 16 images: val has 2
     params["evaluate"]["captions"]["beam_size"] = 2
 
 

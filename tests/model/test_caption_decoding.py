@@ -12,7 +12,7 @@ from pipeline.core.model_params import FinetuneParams  # noqa: E402
 from pipeline.tasks.captions.decode import Decoder  # noqa: E402
 from pipeline.tasks.captions.model import build_model  # noqa: E402
 from pipeline.tasks.captions.params import CaptionsTrainParams, TextParams  # noqa: E402
-from pipeline.tasks.captions.text import END, PAD, Tokenizer  # noqa: E402
+from pipeline.tasks.captions.text import END, PAD, UNK, Tokenizer  # noqa: E402
 from pipeline.tasks.captions.training import pairs_dataset  # noqa: E402
 
 PARAMS = CaptionsTrainParams(units=16, embedding_dim=8, dropout=0.0)
@@ -64,12 +64,16 @@ def test_decoding_stops_at_the_end_token(tokenizer):
     model = _random_model(tokenizer)
     head = model.get_layer("next_word")
     kernel, bias = head.get_weights()
-    bias[tokenizer.id(END)] = 100.0  # the model now always says "end"
+    bias[tokenizer.id(END)] = 20.0  # the model now always says "end" ...
+    bias[tokenizer.id("ball")] = 10.0  # ... or else "ball"
+    bias[tokenizer.id(UNK)] = 30.0  # "<unk>" is never said, however likely
     head.set_weights([np.zeros_like(kernel), bias])
     decoder = Decoder(model, tokenizer)
     for ids in (decoder.greedy(_features(3)), decoder.beam(_features(3), 2)):
-        assert (ids[:, 0] == tokenizer.id(END)).all() and (ids[:, 1:] == 0).all()
-    assert decoder.captions(_features(2)) == ["", ""]
+        # a caption's first word is never the end
+        assert (ids[:, 0] == tokenizer.id("ball")).all()
+        assert (ids[:, 1] == tokenizer.id(END)).all() and (ids[:, 2:] == 0).all()
+    assert decoder.captions(_features(2)) == ["ball", "ball"]
 
 
 @pytest.mark.train

@@ -4,6 +4,9 @@ The trained merge model is taken apart into its layers and run one word at a tim
 the LSTM cell, carrying its state: each step costs one cell update for the whole batch,
 instead of one `predict` of the whole prefix per word per image as in the textbook.
 Decoding stops when every caption has produced `endseq`, and after `max_steps` at most.
+A caption never says `<unk>` (its word would be dropped: on a small vocabulary a model
+trained on many rare words says little else), `<pad>` or `startseq`, and never ends before
+its first word.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline.tasks.captions.text import END, PAD, START, Tokenizer
+from pipeline.tasks.captions.text import END, PAD, START, UNK, Tokenizer
 
 if TYPE_CHECKING:
     import keras
@@ -34,6 +37,11 @@ class Decoder:
         self._head = [model.get_layer(n) for n in ("merge_dense", "next_word")]
         self._units = int(self._cell.units)
         self._start, self._end, self._pad = (tokenizer.id(w) for w in (START, END, PAD))
+        never = np.zeros(tokenizer.vocabulary_size, np.float32)
+        never[[tokenizer.id(w) for w in (PAD, UNK, START)]] = NEG
+        first = never.copy()
+        first[self._end] = NEG
+        self._never, self._first = tf.constant(never), tf.constant(first)
         spec = tf.TensorSpec([None, model.inputs[0].shape[-1]], tf.float32)
         self._greedy = tf.function(self._greedy_graph, input_signature=[spec])
         self._beams: dict[int, tf.types.experimental.PolymorphicFunction] = {}
@@ -75,8 +83,9 @@ class Decoder:
             x = layer(x, training=False)
         return x
 
-    def _step(self, image: tf.Tensor, words: tf.Tensor, state: list) -> tuple:
-        """Log-probabilities of the next word for each row, and the new LSTM state."""
+    def _step(self, image: tf.Tensor, words: tf.Tensor, state: list, t: tf.Tensor) -> tuple:
+        """Log-probabilities of the next word (number `t`) for each row, words it may not
+        say set to NEG, and the new LSTM state."""
         import tensorflow as tf
 
         vectors = tf.gather(self._embedding.embeddings, words)  # no mask: one word per row
@@ -84,7 +93,8 @@ class Decoder:
         x = image + output
         for layer in self._head:
             x = layer(x)
-        return tf.math.log(tf.cast(x, tf.float32) + 1e-12), state
+        allowed = tf.where(tf.equal(t, 0), self._first, self._never)
+        return tf.math.log(tf.cast(x, tf.float32) + 1e-12) + allowed, state
 
     def _greedy_graph(self, features: tf.Tensor) -> tf.Tensor:
         import tensorflow as tf
@@ -96,7 +106,7 @@ class Decoder:
         done = tf.zeros([batch], tf.bool)
         chosen = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
         for t in tf.range(self.max_steps):
-            log_p, state = self._step(image, words, state)
+            log_p, state = self._step(image, words, state, t)
             words = tf.where(done, self._pad, tf.argmax(log_p, axis=-1, output_type=tf.int32))
             chosen = chosen.write(t, words)
             done = done | tf.equal(words, self._end)
@@ -121,7 +131,7 @@ class Decoder:
         parents = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
         offsets = tf.range(batch)[:, None] * k
         for t in tf.range(self.max_steps):
-            log_p, state = self._step(image, words, state)
+            log_p, state = self._step(image, words, state, t)
             log_p = tf.reshape(log_p, [batch, k, vocabulary])
             log_p = tf.where(done[..., None], pad_only, log_p)  # finished beams stay put
             total = tf.reshape(scores[..., None] + log_p, [batch, k * vocabulary])

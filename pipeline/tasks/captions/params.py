@@ -60,10 +60,11 @@ class CaptionsFeaturesParams(Section):
         2, ge=1, description="feature map average-pooled to grid x grid cells: keeps position"
     )
     colour_grid: int = Field(4, ge=1, description="colour layout: mean and max RGB per cell")
-    parts: list[FeaturePart] = Field(
-        default_factory=lambda: list[FeaturePart](["colour_layout"]),
+    parts: list[FeaturePart] | Literal["auto"] = Field(
+        "auto",
         min_length=1,
-        description="what the captioner gets; the probe report always shows both",
+        description="what the captioner gets; auto: the backbone with ImageNet weights, else "
+        "the best offline choice measured on real photos (features.py); the probe shows all",
     )
     batch_size: int = Field(32, gt=0)
 
@@ -102,6 +103,16 @@ class CaptionsTrainParams(Section):
     epochs: int = Field(30, gt=0)
     learning_rate: float = Field(2e-3, gt=0)
     patience: int = Field(4, gt=0, description="early stopping on val_loss, best weights kept")
+    min_val_images: int = Field(
+        10, ge=1, description="fewer val images fail the stage, unless val_from_train is set"
+    )
+    val_from_train: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="only when val has fewer than min_val_images (a partial copy): this seeded "
+        "share of train images joins val for early stopping, and leaves train",
+    )
 
 
 class CaptionsEvaluateParams(Section):

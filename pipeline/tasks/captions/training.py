@@ -80,6 +80,41 @@ def _split_dataset(
     return pairs_dataset(features, rows, sequences, batch_size, split == "train", seed)
 
 
+def early_stopping_split(
+    manifest: pd.DataFrame, params: CaptionsTrainParams, seed: int
+) -> tuple[pd.DataFrame, str]:
+    """The manifest whose `val` rows early stopping watches, and where they come from.
+
+    A val split of a few images (a partial copy: Flickr8k's dev split may be all but
+    missing) makes early stopping a coin toss; that fails the stage, unless
+    `val_from_train` names a share of train images to move to val. Test is never touched.
+    """
+    split = manifest["split"].to_numpy()
+    val = int((split == "val").sum())
+    if val >= params.min_val_images:
+        return manifest, f"the val split ({val} images)"
+    if params.val_from_train == 0:
+        raise DatasetError(
+            f"captions: the val split has {val} images (< train.captions.min_val_images "
+            f"{params.min_val_images}), too few to early-stop on: set "
+            "train.captions.val_from_train (e.g. 0.15) to hold out that share of train images"
+        )
+    train = np.flatnonzero(split == "train")
+    count = round(len(train) * params.val_from_train)
+    if count < 1 or count >= len(train):
+        raise DatasetError(
+            f"captions: train.captions.val_from_train {params.val_from_train} of "
+            f"{len(train)} train images leaves no val or no train image"
+        )
+    moved = np.random.default_rng(seed).choice(train, size=count, replace=False)
+    carved = split.copy()
+    carved[moved] = "val"
+    return manifest.assign(split=carved), (
+        f"{val} val images + {count} of {len(train)} train images "
+        f"(train.captions.val_from_train {params.val_from_train})"
+    )
+
+
 def fit(
     params: CaptionsTrainParams,
     backbone: BackboneParams,
@@ -92,6 +127,7 @@ def fit(
     the merge model early-stopped on val."""
     assets_dir = paths.assets_dir
     manifest, features = load_features(paths.processed_dir)
+    manifest, val_note = early_stopping_split(manifest, params, seed)
     train_captions = manifest.loc[manifest["split"] == "train", "captions"]
     tokenizer = Tokenizer.fit([c for captions in train_captions for c in captions], params.text)
     if tokenizer.vocabulary_size <= SPECIAL_TOKENS:
@@ -109,7 +145,14 @@ def fit(
     tokenizer.save(assets_dir / TOKENIZER_FILE)
     write_json(
         assets_dir / "vocabulary.json",
-        {"size": tokenizer.vocabulary_size, "max_length": tokenizer.max_length, **glove},
+        {
+            "size": tokenizer.vocabulary_size,
+            "max_length": tokenizer.max_length,
+            "train_images": int((manifest["split"] == "train").sum()),
+            "val_images": int((manifest["split"] == "val").sum()),
+            "val": val_note,
+            **glove,
+        },
     )
     train, val = (
         _split_dataset(manifest, features, split, tokenizer, params.batch_size, seed)
