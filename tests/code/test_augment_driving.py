@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.core.errors import DatasetError
 from pipeline.tasks.driving.augment import augment, brighten, flip, histogram_rows, shift
+from pipeline.tasks.driving.camera import CAMERA_FILE, REAL_SIMULATOR, angle_per_pixel, write_camera
 from pipeline.tasks.driving.params import DrivingAugmentParams
 from tests.conftest import paths_in
 
@@ -91,3 +93,44 @@ def test_straight_frames_are_downsampled_and_curves_kept(recording, tmp_path):
     assert report["straight_share_after"] == 0
     rows = histogram_rows(report)
     assert sum(r["count"] for r in rows if r["when"] == "before") == 8
+
+
+# ---- the camera's angle per pixel ------------------------------------------------------
+def test_a_number_is_used_as_it_is(tmp_path):
+    write_camera(tmp_path, 0.0125)
+    assert angle_per_pixel(0.01, tmp_path).value == 0.01
+
+
+def test_auto_reads_the_recordings_camera_file(tmp_path):
+    write_camera(tmp_path, 0.0125)
+    found = angle_per_pixel("auto", tmp_path)
+    assert found.value == 0.0125 and CAMERA_FILE in found.source
+
+
+def test_auto_without_a_camera_file_is_the_real_simulator_and_says_so(tmp_path):
+    found = angle_per_pixel("auto", tmp_path)
+    assert found.value == REAL_SIMULATOR == 0.004
+    assert "set augment.driving.angle_per_pixel" in found.source
+
+
+@pytest.mark.parametrize("text", ["not json", '{"other": 1}', '{"angle_per_pixel": -1}', "[]"])
+def test_a_camera_file_that_is_not_one_fails_closed(tmp_path, text):
+    (tmp_path / CAMERA_FILE).write_text(text)
+    with pytest.raises(DatasetError, match=CAMERA_FILE):
+        angle_per_pixel("auto", tmp_path)
+
+
+def test_augment_uses_and_reports_the_cameras_figure(recording, tmp_path):
+    raw, valid = recording
+    write_camera(raw, 0.05)
+    out = tmp_path / "out"
+    out.mkdir()
+    params = DrivingAugmentParams(
+        copies=3, flip_probability=0, brightness=0, zero_keep_fraction=1.0, shift_pixels=10
+    )
+    manifest, report = augment(valid, params, paths_in(raw, processed_dir=out), seed=3)
+    assert report["angle_per_pixel"] == 0.05 and CAMERA_FILE in report["angle_source"]
+    variants = manifest[(manifest["camera"] == "center") & (manifest["shift_px"] != 0)]
+    source_angle = variants["source"].map(valid.set_index("center")["steering"])
+    expected = (source_angle + variants["shift_px"] * 0.05).clip(-1, 1)
+    assert np.allclose(variants["steering"], expected)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.tasks.driving.camera import angle_per_pixel
 from pipeline.tasks.driving.params import DrivingSampleParams
 from pipeline.tasks.driving.sample import render, steering_angle, write_sample
 
@@ -30,6 +31,11 @@ def test_log_is_written_as_the_simulator_writes_it(recording):
     first_line = (out / "driving_log.csv").read_text().splitlines()[0]
     assert first_line.startswith("C:\\Users\\udacity\\Desktop\\track1\\IMG\\center_2016_12_01_")
     assert ", C:\\" in first_line  # the simulator's space after the comma
+
+
+def test_the_sample_describes_its_camera_for_auto(recording):
+    out, _ = recording
+    assert angle_per_pixel("auto", out).value == 0.0125  # 2 per unit of heading / 160 px
 
 
 def test_every_frame_exists_and_is_320x160_colour(recording):

@@ -194,3 +194,15 @@ def test_the_standing_car_is_flagged_for_constant_steering(validated):
     for recording, facts in dataset["recordings"].items():
         assert facts["constant_steering"] is (recording in expected)
         assert (facts["steering_std"] == 0.0) is (recording in expected)
+
+
+def test_a_held_out_recording_is_the_whole_test_split():
+    """Ujjwal's third session (source rows 1066-1980, PROVENANCE §1d) held out whole."""
+    params = DrivingIngestParams(test_recordings=[f"{US}*#3"])
+    manifest = read_raw(REAL, params, seed=42)
+    assert len(manifest) == 2727
+    test = manifest[manifest["split"] == "test"]
+    assert test.groupby("recording").size().to_dict() == {f"{US}/data/data#3": 915}
+    assert test["line"].astype(int).tolist() == list(range(1066, 1981))
+    others = manifest[manifest["recording"] != f"{US}/data/data#3"]
+    assert set(others["split"]) == {"train", "val", "guard", "duplicate"}

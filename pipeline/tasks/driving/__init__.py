@@ -9,11 +9,12 @@ from pipeline.core.splits import SPLITS
 from pipeline.tasks import models
 from pipeline.tasks.base import PredictOption, PrimaryMetric, Task
 from pipeline.tasks.driving import augment as augmenting
-from pipeline.tasks.driving import checks, ingest, predicting, sample, summary, training
+from pipeline.tasks.driving import checks, exporting, ingest, predicting, sample, summary, training
 from pipeline.tasks.driving import evaluate as evaluating
 from pipeline.tasks.driving.params import (
     DrivingAugmentParams,
     DrivingEvaluateParams,
+    DrivingExportParams,
     DrivingIngestParams,
     DrivingSampleParams,
     DrivingTrainParams,
@@ -30,6 +31,7 @@ class Driving(Task):
         "augment": DrivingAugmentParams,
         "train": DrivingTrainParams,
         "evaluate": DrivingEvaluateParams,
+        "export": DrivingExportParams,
     }
     image_columns = ("center", "left", "right")
     group_column = "segment"
@@ -51,6 +53,9 @@ class Driving(Task):
     log_model = staticmethod(training.log_model)
     evaluate = staticmethod(evaluating.evaluate)
     prediction_lines = staticmethod(predicting.prediction_lines)
+    export_ready = staticmethod(exporting.export_ready)
+    export_data = staticmethod(exporting.export_data)
+    serve_exported = staticmethod(exporting.serve_exported)
 
     def commands(self) -> list[Callable[..., None]]:
         """`pipeline drive`: the champion drives the Udacity simulator (the `drive` extra)."""

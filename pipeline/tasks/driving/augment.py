@@ -4,7 +4,8 @@ Straight driving is down-sampled first (the simulator's many zero angles would t
 model to go straight); then each kept frame is written unchanged plus `copies` variants,
 each from a random camera (side cameras with ±`steering_correction`), maybe flipped
 (angle negated), with random brightness and a horizontal shift (angle moved by
-`angle_per_pixel` per pixel). Val and test frames are copied byte for byte.
+`angle_per_pixel` per pixel, a property of the camera: see camera.py). Val and test frames
+are copied byte for byte.
 Cropping, resizing and YUV happen in the model (see preprocess.py).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from pipeline.core.io import write_json
 from pipeline.core.layout import TaskPaths
 from pipeline.core.plots import new_figure, save_figure
 from pipeline.core.progress import track
+from pipeline.tasks.driving.camera import angle_per_pixel
 from pipeline.tasks.driving.params import DrivingAugmentParams
 
 CAMERA_SIGN = {"center": 0, "left": 1, "right": -1}  # left camera: steer more to the right
@@ -78,7 +81,7 @@ def _variant(
     factor = float(rng.uniform(1 - params.brightness, 1 + params.brightness))
     image = brighten(image, factor)
     pixels = float(rng.uniform(-params.shift_pixels, params.shift_pixels))
-    image, angle = shift(image, angle, pixels, params.angle_per_pixel)
+    image, angle = shift(image, angle, pixels, float(params.angle_per_pixel))
     info = {"camera": camera, "flipped": flipped, "shift_px": pixels, "brightness": factor}
     return image, {**info, "steering": float(np.clip(angle, -1, 1)), "source": row[camera]}
 
@@ -96,6 +99,9 @@ def augment(
     """Write augmented train frames and untouched val/test frames into
     `paths.processed_dir`; return manifest and report."""
     raw_dir, out_dir = paths.raw_dir, paths.processed_dir
+    per_pixel = angle_per_pixel(params.angle_per_pixel, raw_dir)
+    print(f"driving: angle_per_pixel {per_pixel.value:g} ({per_pixel.source})", file=sys.stderr)
+    params = params.model_copy(update={"angle_per_pixel": per_pixel.value})
     rng = np.random.default_rng(seed)
     (out_dir / "IMG").mkdir()
     train = valid[valid["split"] == "train"]
@@ -133,7 +139,12 @@ def augment(
         )
     manifest = pd.DataFrame(rows)
     after = manifest.loc[manifest["split"] == "train", "steering"]
-    return manifest, _report(train["steering"], after, params)
+    report = _report(train["steering"], after, params)
+    return manifest, {
+        **report,
+        "angle_per_pixel": per_pixel.value,
+        "angle_source": per_pixel.source,
+    }
 
 
 def _report(before: pd.Series, after: pd.Series, params: DrivingAugmentParams) -> dict[str, Any]:

@@ -16,7 +16,8 @@ first recording of a folder is named after the folder, the next ones `<folder>#2
 in reading order; `recorded_at` (the time in the frame's name), `recorded_folder` and
 `recording_cut` keep the facts the report shows. The split is by contiguous segments
 within each recording, with guard frames at the boundaries, never by random rows (see
-`segments.py`).
+`segments.py`); or, with `test_recordings`, the recordings named there are the test split
+whole and the others are split into train and val.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from pipeline.tasks.driving.issues import Problems
 from pipeline.tasks.driving.logs import CAMERAS, LOG_COLUMNS, MEASUREMENTS, parse_log
 from pipeline.tasks.driving.params import DrivingIngestParams
 from pipeline.tasks.driving.recordings import cut
-from pipeline.tasks.driving.segments import segment_size, split_segments
+from pipeline.tasks.driving.segments import (
+    held_out,
+    segment_size,
+    split_segments,
+    train_val_params,
+)
 
 LOG_FILE = "driving_log.csv"  # what the simulator writes
 COLUMNS = (
@@ -161,8 +167,13 @@ def read_raw(raw_dir: Path, params: DrivingIngestParams, seed: int) -> pd.DataFr
     frame["duplicate_of"] = (original + line.take(first).set_axis(frame.index)).where(duplicate)
 
     unique = frame[~duplicate]
-    size = segment_size(unique.groupby("recording", sort=False).size().tolist(), params)
-    segment, split = split_segments(unique["log"], unique["recording"], size, params, seed)
+    held = held_out(unique["recording"], params)
+    rules = train_val_params(params) if params.test_recordings else params
+    frames = unique[~held].groupby("recording", sort=False).size().tolist()
+    size = segment_size(frames, rules)
+    segment, split = split_segments(
+        unique["log"], unique["recording"], size, rules, seed, held=held
+    )
     source = np.where(duplicate.to_numpy(), first, np.arange(len(frame)))  # own or original
     frame["segment"] = segment.reindex(source).set_axis(frame.index)
     frame["split"] = split.reindex(source).set_axis(frame.index).mask(duplicate, "duplicate")

@@ -2,10 +2,10 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from pipeline.core.model_params import FinetuneParams
-from pipeline.core.section import ImageSizeLimits, Section
+from pipeline.core.section import ExportParams, ImageSizeLimits, Section
 
 
 class DrivingSampleParams(Section):
@@ -47,7 +47,15 @@ class DrivingIngestParams(Section):
         "in time or a new folder in the image paths starts a new recording within a log",
     )
     val_fraction: float = Field(0.15, ge=0, lt=1)
-    test_fraction: float = Field(0.15, ge=0, lt=1)
+    test_fraction: float = Field(
+        0.15, ge=0, lt=1, description="share of segments in test; unused with test_recordings"
+    )
+    test_recordings: list[str] = Field(
+        default_factory=list,
+        description="recordings held out whole for test (globs on the names the ingest report "
+        "lists, e.g. 'UjjwalSaxena*#3'); the others split into train and val by segments. "
+        "Empty: every recording split by segments",
+    )
 
 
 class DrivingValidateParams(ImageSizeLimits):
@@ -69,8 +77,20 @@ class DrivingAugmentParams(Section):
     flip_probability: float = Field(0.5, ge=0, le=1)
     brightness: float = Field(0.4, ge=0, lt=1, description="HSV value scaled by U(1-b, 1+b)")
     shift_pixels: int = Field(40, ge=0, description="horizontal shift U(-s, s) pixels ...")
-    angle_per_pixel: float = Field(0.004, ge=0, description="... changing the angle this much")
+    angle_per_pixel: float | Literal["auto"] = Field(
+        "auto",
+        description="... changing the angle this much; auto: the recording's camera.json "
+        "(the sample writes its exact 0.0125), else the real simulator's ~0.004",
+    )
     zero_threshold: float = Field(0.02, ge=0, description="|angle| below this is 'straight'")
+
+    @field_validator("angle_per_pixel")
+    @classmethod
+    def _not_negative(cls, value: float | str) -> float | str:
+        if not isinstance(value, str) and value < 0:
+            raise ValueError("must be >= 0 or auto")
+        return value
+
     zero_keep_fraction: float = Field(
         0.3, ge=0, le=1, description="share of straight train frames kept"
     )
@@ -100,3 +120,8 @@ __all__ = [
     "DrivingTrainParams",
     "DrivingValidateParams",
 ]
+
+
+class DrivingExportParams(ExportParams):
+    tolerance: float = Field(0.1, ge=0, description="test MSE may grow by this share")
+    relative: bool = True

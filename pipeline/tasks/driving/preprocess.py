@@ -55,3 +55,16 @@ def frame_preprocessing(
         layers += [rgb_to_yuv_layer(), keras.layers.ReLU(max_value=255.0, name="saturate")]
     layers.append(keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="scale"))
     return layers
+
+
+def to_frame(image: np.ndarray, shape: tuple[int, int, int] = (160, 320, 3)) -> np.ndarray:
+    """An RGB image at the simulator's 320x160 (resized when it is another size)."""
+    if image.shape == shape:
+        return image
+    import cv2
+
+    height, width = shape[:2]
+    shrink = image.shape[0] >= height and image.shape[1] >= width
+    return cv2.resize(
+        image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )

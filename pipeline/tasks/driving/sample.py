@@ -17,12 +17,14 @@ import cv2
 import numpy as np
 
 from pipeline.core.progress import track
+from pipeline.tasks.driving.camera import write_camera
 from pipeline.tasks.driving.params import DrivingSampleParams
 
 WIDTH, HEIGHT = 320, 160
 HORIZON = 58  # first road row; the sky is above
 HOOD = 135  # first row of the car's hood
 FOCAL = 160.0  # pixels per unit of lateral distance at depth 1
+HEADING_GAIN = 2.0  # steering per unit of heading error
 DEPTH_SCALE = 2.0 * (HEIGHT - 1 - HORIZON)  # depth 2 at the bottom row
 MAX_DEPTH = 30.0  # the road fades out this far ahead
 MAX_CURVATURE = 0.03
@@ -32,7 +34,8 @@ CAMERAS = ("center", "left", "right")
 
 def steering_angle(curvature: float, offset: float, heading: float) -> float:
     """Positive = turn right: follow the bend, steer back to the lane centre and direction."""
-    return float(np.clip(0.6 * curvature / MAX_CURVATURE - 0.4 * offset - 2.0 * heading, -1, 1))
+    turn = 0.6 * curvature / MAX_CURVATURE - 0.4 * offset - HEADING_GAIN * heading
+    return float(np.clip(turn, -1, 1))
 
 
 def _track(n: int, rng: np.random.Generator, zero_fraction: float) -> np.ndarray:
@@ -117,7 +120,13 @@ def _timestamps(n: int, rng: np.random.Generator) -> list[str]:
 
 
 def write_sample(out_dir: Path, params: DrivingSampleParams, seed: int) -> None:
-    """Write `driving_log.csv` (no header, absolute Windows paths) and `IMG/` into out_dir."""
+    """Write `driving_log.csv` (no header, absolute Windows paths), `IMG/` and `camera.json`
+    into out_dir.
+
+    A frame shifted `p` pixels sideways shows the road of a heading error `-p / FOCAL`, so
+    its angle moves by `HEADING_GAIN / FOCAL` per pixel: `camera.json` records it for
+    `augment.driving.angle_per_pixel: auto`.
+    """
     rng = np.random.default_rng(seed)
     states = _track(params.frames, rng, params.zero_fraction)
     angles = _angles(states)
@@ -146,3 +155,4 @@ def write_sample(out_dir: Path, params: DrivingSampleParams, seed: int) -> None:
             ", ".join([*paths, f"{angles[i]:g}", f"{throttle:g}", f"{brake:g}", f"{speed:.4f}"])
         )
     (out_dir / "driving_log.csv").write_text("\n".join(lines) + "\n")
+    write_camera(out_dir, HEADING_GAIN / FOCAL)

@@ -13,11 +13,17 @@ the recordings in proportion to their segments (largest remainder), so every rec
 enough to owe a split one segment gives it at least one: val and test see every drive, not
 whichever the draw happened to favour. Which of a recording's segments go where is drawn
 at random with the run's seed (a single recording splits exactly as one log always did).
+
+Held-out recordings (`ingest.driving.test_recordings`, globs on recording names) measure
+whether the model generalises to a drive it never saw: all their frames go to test, none
+is a guard (they are another drive), and the other recordings are split into train and
+val alone by the same rules, `test_fraction` unused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fnmatch import fnmatchcase
 
 import numpy as np
 import pandas as pd
@@ -95,6 +101,38 @@ def _apportion(n: int, sizes: np.ndarray, room: np.ndarray) -> np.ndarray:
     return counts
 
 
+def held_out(recordings: pd.Series, params: DrivingIngestParams) -> pd.Series:
+    """Whether each row's recording is one of `test_recordings` (globs, case-sensitive).
+
+    Fails closed: a glob matching no recording, or every recording matching, is an error
+    naming the recordings there are.
+    """
+    names = sorted(recordings.dropna().unique())
+    matched = {
+        pattern: [name for name in names if fnmatchcase(name, pattern)]
+        for pattern in params.test_recordings
+    }
+    known = ", ".join(names)
+    for pattern, hits in matched.items():
+        if not hits:
+            raise DatasetError(
+                f"ingest.driving.test_recordings: {pattern!r} matches no recording; "
+                f"the recordings are: {known}"
+            )
+    held = {name for hits in matched.values() for name in hits}
+    if len(held) == len(names):
+        raise DatasetError(
+            "ingest.driving.test_recordings holds out every recording, leaving none to train "
+            f"on: {known}"
+        )
+    return recordings.isin(held)
+
+
+def train_val_params(params: DrivingIngestParams) -> DrivingIngestParams:
+    """The split rules for the recordings left when some are held out for test."""
+    return params.model_copy(update={"test_fraction": 0.0})
+
+
 def _draw(keys: dict[str, list[str]], params: DrivingIngestParams, seed: int) -> dict[str, str]:
     """Split of each recording's segment `keys`: the dataset's counts, shared out."""
     names = sorted(name for name, segments in keys.items() if segments)
@@ -116,22 +154,30 @@ def _draw(keys: dict[str, list[str]], params: DrivingIngestParams, seed: int) ->
 
 
 def split_segments(
-    log: pd.Series, recording: pd.Series, size: int, params: DrivingIngestParams, seed: int
+    log: pd.Series,
+    recording: pd.Series,
+    size: int,
+    params: DrivingIngestParams,
+    seed: int,
+    held: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """(segment, split) of rows in time order within each log; `log` and `recording` name
     each row's log and recording (a recording lies within one log, its rows together).
 
     Segments are numbered on through a log (`driving_log.csv:7`) but restart at each of
-    its recordings, so none spans two.
+    its recordings, so none spans two. Rows `held` out (see `held_out`) are all test; the
+    others are drawn into train and val with `params` as given (see `train_val_params`).
     """
+    held = pd.Series(False, index=log.index) if held is None else held
     within = recording.groupby(recording, sort=False).cumcount()
     number = within // size
     count = number.groupby(recording, sort=False).max() + 1  # segments per recording
     owner = log.groupby(recording, sort=False).first()
     offset = count.groupby(owner, sort=False).cumsum() - count  # earlier ones in the log
     segment = log + ":" + (number + recording.map(offset)).astype("str")
-    keys = segment.groupby(recording, sort=False).unique()
+    keys = segment[~held].groupby(recording[~held], sort=False).unique()
     splits = _draw({str(k): list(v) for k, v in keys.items()}, params, seed)
+    splits.update(dict.fromkeys(segment[held], "test"))
     split = segment.map(splits).to_numpy(dtype=object)
     logs = log.to_numpy(dtype=object)
     same_log = np.r_[False, logs[1:] == logs[:-1]]
@@ -139,6 +185,6 @@ def split_segments(
     starts = np.flatnonzero(changed | ~same_log)  # where each run of one split begins
     run = np.cumsum(changed | ~same_log) - 1
     in_run = np.arange(len(split)) - starts[run]
-    guard = changed[starts][run] & (in_run < params.guard_frames)
+    guard = changed[starts][run] & (in_run < params.guard_frames) & ~held.to_numpy(dtype=bool)
     split[guard] = GUARD
     return segment, pd.Series(split, index=log.index, dtype="str")

@@ -18,21 +18,9 @@ import pandas as pd
 
 from pipeline.core.serving import rgb_images
 from pipeline.tasks.driving.model import FRAME_SHAPE  # the simulator's: height, width, RGB
+from pipeline.tasks.driving.preprocess import to_frame
 
 BATCH = 64  # frames per model call in `predict`: a large request never holds all at once
-
-
-def to_frame(image: np.ndarray) -> np.ndarray:
-    """An RGB image at the simulator's 320x160 (resized when it is another size)."""
-    if image.shape == FRAME_SHAPE:
-        return image
-    import cv2
-
-    height, width = FRAME_SHAPE[:2]
-    shrink = image.shape[0] >= height and image.shape[1] >= width
-    return cv2.resize(
-        image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    )
 
 
 class Steering(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]

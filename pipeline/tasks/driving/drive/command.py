@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.registry.names import champion_uri
 
-DEFAULT_MODEL = "models:/driving@champion"
+DEFAULT_MODEL = champion_uri("driving")
 SIMULATOR_PORT = 4567  # the port the simulator's build connects to
 
 
