@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.core.errors import DatasetError
+from pipeline.core.evaluation import Evaluation
 from pipeline.tasks.plates import evaluate as plates_evaluate
 from pipeline.tasks.plates.boxes import yolo_to_xyxy
 from pipeline.tasks.plates.evaluate import evaluate, split_fingerprint
@@ -88,14 +89,15 @@ def test_boxes_below_the_operating_threshold_are_ignored():
 def manifest(tmp_path, write_image):
     raw = tmp_path / "raw"
     rows = [
-        ("a.jpg", [[0.5, 0.5, 0.4, 0.3]], "test"),
-        ("b.jpg", np.array([[0.3, 0.4, 0.2, 0.2], [0.7, 0.6, 0.25, 0.2]]), "test"),  # parquet
-        ("c.jpg", [], "test"),  # a negative image
-        ("d.jpg", [[0.5, 0.5, 0.2, 0.2]], "train"),
+        ("a.jpg", [[0.5, 0.5, 0.4, 0.3]], "test", "vn/yolo"),
+        ("b.jpg", np.array([[0.3, 0.4, 0.2, 0.2], [0.7, 0.6, 0.25, 0.2]]), "test", "eg"),  # parquet
+        ("c.jpg", [], "test", "eg"),  # a negative image
+        ("d.jpg", [[0.5, 0.5, 0.2, 0.2]], "train", "vn/yolo"),
+        ("e.jpg", [[0.5, 0.5, 0.2, 0.2]], "val", "gp"),  # a source with no test photo
     ]
-    for seed, (image, _, _) in enumerate(rows):
+    for seed, (image, *_) in enumerate(rows):
         write_image(raw / image, width=96, height=64, seed=seed)
-    return raw, pd.DataFrame(rows, columns=["image", "boxes", "split"])
+    return raw, pd.DataFrame(rows, columns=["image", "boxes", "split", "folder"])
 
 
 def test_evaluate_writes_the_report_and_beats_the_empty_detector(tmp_path, manifest, monkeypatch):
@@ -133,6 +135,18 @@ def test_evaluate_writes_the_report_and_beats_the_empty_detector(tmp_path, manif
     assert metrics["ap50_gain_over_baseline"] == pytest.approx(1.0)
     assert metrics["test_split_hash"] == split_fingerprint(test.iloc[::-1])
     json.dumps(metrics)  # JSON-serialisable without help
+    assert metrics["per_source"]["vn"] == {
+        "source": "vn", "images": {"train": 1, "val": 0, "test": 1}, "test_plates": 1,
+        "test_ap50": pytest.approx(1.0), "test_ap": pytest.approx(1.0),
+        "test_precision": 1.0, "test_recall": 1.0,
+    }  # fmt: skip
+    assert metrics["per_source"]["eg"]["images"] == {"train": 0, "val": 0, "test": 2}
+    assert metrics["per_source"]["eg"]["test_plates"] == 2
+    assert metrics["per_source"]["gp"]["test_ap50"] is None  # nothing to score, no error
+    assert metrics["per_source"]["gp"]["test_precision"] is None
+    again = Evaluation.from_json(json.loads(json.dumps(metrics)), plates_evaluate.PRIMARY)
+    assert again.details["per_source"] == metrics["per_source"]
+    assert again.metrics == evaluation.metrics  # nested figures stay out of the top level
     for name in ("precision_recall.png", "test_detections.png"):
         assert (out / name).stat().st_size > 0
     curve = json.loads((out / "pr_curve.json").read_text())

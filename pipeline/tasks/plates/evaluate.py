@@ -1,8 +1,9 @@
 """Plate detection scored on the raw test images, beside a detector that finds nothing.
 
 The baseline, scored by the same code (`scoring`), shows what a model gains over "no plate
-anywhere". The report keeps every figure at the top level; plots and the boxes found go
-beside it.
+anywhere". The report keeps every overall figure at the top level, and the same figures
+per source (top-level dataset folder, `pipeline.tasks.plates.sources`) under `per_source`,
+with each source's images per split; plots and the boxes found go beside it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.tasks.plates.inference import Detections, detect
 from pipeline.tasks.plates.params import PlatesEvaluateParams
 from pipeline.tasks.plates.plots import plot_detections, plot_precision_recall
 from pipeline.tasks.plates.scoring import coco_scores, empty_detections, operating_point
+from pipeline.tasks.plates.sources import metric_key, source_of
 
 PRIMARY = PrimaryMetric("test_ap50", greater_is_better=True)
 
@@ -75,6 +77,50 @@ def score(
     return metrics, ours, point
 
 
+def per_source(
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    truth: list[np.ndarray],
+    detections: list[Detections],
+    sizes: list[tuple[int, int]],
+    params: PlatesEvaluateParams,
+) -> dict[str, dict[str, Any]]:
+    """Each source's images per split and test figures, keyed by a metric-safe name.
+
+    A figure that is undefined for a source is null, not an error (the overall figures
+    decide whether the run fails): every figure of a source with no test photo, AP of one
+    whose test photos hold no plate.
+    """
+    sources = [source_of(folder) for folder in test["folder"]]
+    counts = pd.crosstab(valid["folder"].map(source_of), valid["split"])
+    report: dict[str, dict[str, Any]] = {}
+    for source in sorted(set(counts.index) | set(sources)):
+        rows = [i for i, name in enumerate(sources) if name == source]
+        mine = [truth[i] for i in rows]
+        found = [detections[i] for i in rows]
+        plates = sum(len(as_boxes(boxes)) for boxes in mine)
+        ours = coco_scores(mine, found, [sizes[i] for i in rows]) if plates else {}
+        point = (
+            operating_point(mine, found, params.score_threshold, params.iou_threshold)
+            if rows
+            else {}
+        )
+        images = counts.loc[source] if source in counts.index else {}
+        key = metric_key(source)
+        while key in report:  # two names that differ only by characters MLflow refuses
+            key += "_"
+        report[key] = {
+            "source": source,
+            "images": {split: int(images.get(split, 0)) for split in ("train", "val", "test")},
+            "test_plates": plates,
+            "test_ap50": ours.get("ap50"),
+            "test_ap": ours.get("ap"),
+            "test_precision": point.get("precision"),
+            "test_recall": point.get("recall"),
+        }
+    return report
+
+
 def evaluate(
     model: Any, valid: pd.DataFrame, params: PlatesEvaluateParams, paths: TaskPaths
 ) -> Evaluation:
@@ -98,6 +144,7 @@ def evaluate(
         )  # fmt: skip
     metrics, ours, point = score(truth, detections, sizes, params)
     metrics["test_split_hash"] = split_fingerprint(test)
+    metrics["per_source"] = per_source(valid, test, truth, detections, sizes, params)
     write_json(
         out_dir / "pr_curve.json",
         [

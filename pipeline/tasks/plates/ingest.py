@@ -236,6 +236,8 @@ def read_raw(raw_dir: Path, params: PlatesIngestParams, seed: int) -> pd.DataFra
     frame = pd.DataFrame(_rows(tree, params, ledger), columns=COLUMNS)
     frame = frame.sort_values("stem", kind="stable").reset_index(drop=True)
     frame["n_boxes"] = frame["boxes"].map(len)
-    frame = split_photos(frame, raw_dir, params.val_fraction, params.test_fraction, seed)
+    frame = split_photos(
+        frame, raw_dir, params.val_fraction, params.test_fraction, seed, params.test_sources
+    )
     frame.attrs[ATTRS_KEY] = ledger.summary(set(frame["folder"]))
     return frame

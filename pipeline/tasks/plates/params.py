@@ -40,6 +40,11 @@ class PlatesSampleParams(Section):
 class PlatesIngestParams(Section):
     val_fraction: float = Field(0.15, ge=0, lt=1)
     test_fraction: float = Field(0.15, ge=0, lt=1)
+    test_sources: list[str] = Field(
+        default_factory=list,
+        description="globs of top-level dataset folders held out: all their photos are test, "
+        "the others train and val (test_fraction unused); empty: one split of every source",
+    )
     classes: list[str] = Field(
         default_factory=lambda: ["plate"],
         description="names of class ids 0, 1, ... when a dataset names none "

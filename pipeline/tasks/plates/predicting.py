@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.core.registry.names import champion_uri
 from pipeline.tasks.base import PredictOption
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ OPTIONS: tuple[PredictOption, ...] = (
         "read", bool, False, "also read each plate's text with the --reader model", False
     ),
     PredictOption(
-        "reader", str, "models:/plates_text@champion", "the plate reader --read uses", False
+        "reader", str, champion_uri("plates_text"), "the plate reader --read uses", False
     ),
 )
 

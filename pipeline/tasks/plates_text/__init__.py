@@ -1,4 +1,4 @@
-"""Plate text (issue 17): read the characters of a plate cut with its box.
+"""Plate text: read the characters of a plate cut with its box.
 
 No sample stage: its raw folder is a plates folder (`data.plates_text.raw_dir`), read by the
 plates format readers; text comes from GreenParking's `location.txt` or the `<stem>.plate.txt`
@@ -12,11 +12,12 @@ from typing import ClassVar
 from pipeline.tasks import models
 from pipeline.tasks.base import PrimaryMetric, Refinement, Task
 from pipeline.tasks.plates_text import augment as augmenting
-from pipeline.tasks.plates_text import checks, ingest, predicting, summary, training
+from pipeline.tasks.plates_text import checks, exporting, ingest, predicting, summary, training
 from pipeline.tasks.plates_text import evaluate as evaluating
 from pipeline.tasks.plates_text.params import (
     PlateTextAugmentParams,
     PlateTextEvaluateParams,
+    PlateTextExportParams,
     PlateTextIngestParams,
     PlateTextTrainParams,
     PlateTextValidateParams,
@@ -31,6 +32,7 @@ class PlateText(Task):
         "augment": PlateTextAugmentParams,
         "train": PlateTextTrainParams,
         "evaluate": PlateTextEvaluateParams,
+        "export": PlateTextExportParams,
     }
     image_columns = ("image",)
     group_column = "group"  # photos linked by a shared plate text: one vehicle, one split
@@ -49,3 +51,6 @@ class PlateText(Task):
     log_model = staticmethod(training.log_model)
     evaluate = staticmethod(evaluating.evaluate)
     refine = staticmethod(predicting.refine)
+    export_ready = staticmethod(exporting.export_ready)
+    export_data = staticmethod(exporting.export_data)
+    serve_exported = staticmethod(exporting.serve_exported)

@@ -11,7 +11,8 @@ so a photo has one split in both tasks, and the pretext draw of either never tak
 val or test photos. The unit is the plates `group`: copies of a photo and photos sharing a
 plate text (the same vehicle photographed again: GreenParking has one plate in three photos),
 so no photo and no plate text is in two splits. `ingest.plates_text`'s fractions are passed to
-the plates reader and must equal `ingest.plates`' for the two tasks to agree.
+the plates reader and must equal `ingest.plates`' for the two tasks to agree, and so
+must `test_sources` (the datasets held out for test).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def read_raw(raw_dir: Path, params: PlateTextIngestParams, seed: int) -> pd.Data
             classes=params.classes,
             val_fraction=params.val_fraction,
             test_fraction=params.test_fraction,
+            test_sources=params.test_sources,
         ),
         seed,
     )

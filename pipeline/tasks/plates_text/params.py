@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from pipeline.core.section import ImageSizeLimits, Section
+from pipeline.core.section import ExportParams, ImageSizeLimits, Section
 
 
 class PlateTextIngestParams(Section):
     # the photos' split is the plates task's: keep these equal to ingest.plates'
     val_fraction: float = Field(0.15, ge=0, lt=1)
     test_fraction: float = Field(0.15, ge=0, lt=1)
+    test_sources: list[str] = Field(
+        default_factory=list, description="sources held out for test (as ingest.plates')"
+    )
     classes: list[str] = Field(
         default_factory=lambda: ["plate"],
         description="names of class ids when a dataset names none (as ingest.plates.classes)",
@@ -80,3 +83,8 @@ class PlateTextEvaluateParams(Section):
     batch_size: int = Field(64, gt=0)
     examples: int = Field(16, ge=0, description="test crops drawn with their reading")
     max_positions: int = Field(10, ge=1, description="character positions in the confusion plot")
+
+
+class PlateTextExportParams(ExportParams):
+    tolerance: float = Field(0.02, ge=0, description="exact-plate accuracy may drop this much")
+    relative: bool = False
