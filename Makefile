@@ -27,13 +27,15 @@ $(VENV)/.installed: $(BIN)/python requirements/main.lock pyproject.toml
 	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-# The tests also use the team server's PostgreSQL driver (requirements/server.lock) and the
-# simulator drive server's old Socket.IO generation (requirements/drive.lock).
+# The tests also use the team server's PostgreSQL driver (requirements/server.lock), the
+# simulator drive server's old Socket.IO generation (requirements/drive.lock) and the
+# converters and runtimes of `pipeline export` (requirements/export.lock, edge.lock).
 $(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock requirements/server.lock \
-  requirements/drive.lock
-	@echo "Installing the dev tools of requirements/dev.lock, server.lock and drive.lock into $(VENV)"
+  requirements/drive.lock requirements/export.lock requirements/edge.lock
+	@echo "Installing the dev tools of requirements/dev.lock, server.lock, drive.lock, export.lock and edge.lock into $(VENV)"
 	@$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python \
-	  -r requirements/dev.lock -r requirements/server.lock -r requirements/drive.lock
+	  -r requirements/dev.lock -r requirements/server.lock -r requirements/drive.lock \
+	  -r requirements/export.lock -r requirements/edge.lock
 	@touch $@
 
 install: $(VENV)/.installed ## Create .venv from the lock file
@@ -45,6 +47,31 @@ repro: install ## Run the whole DVC pipeline (dvc repro)
 
 dvc: install ## Any dvc command without activating .venv: make dvc ARGS="exp show"
 	$(BIN)/dvc $(ARGS)
+
+# The baseline, kept in git as DVC's example projects keep theirs: dvc.lock and metrics/ of
+# the default run, so that a fresh clone's `dvc exp show` and `dvc metrics diff` compare
+# against it. tests/code/test_baseline.py fails when code or params move on without it.
+.PHONY: baseline
+baseline: install ## Run the default pipeline, then commit dvc.lock and metrics/ (the baseline)
+	$(BIN)/dvc repro
+	@git status --short -- dvc.lock metrics params.yaml
+	@echo "Baseline ready: git add dvc.lock metrics/ && git commit -m 'Baseline: the default run'"
+
+# `dvc exp run` in the workspace writes its -S values into params.yaml and, when it fails,
+# leaves them there for the next `dvc repro`: this puts params.yaml back as it was before
+# (uncommitted edits included) when the run fails or is interrupted. A finished experiment
+# keeps DVC's behaviour: the workspace holds its params and results until `git checkout
+# params.yaml` or `dvc exp apply <other>`. ARGS="--temp ..." runs in a copy under
+# .dvc/tmp/exps/ and never touches the workspace (only git-tracked files are copied).
+EXP_BACKUP := .dvc/tmp/params.yaml.before-exp
+.PHONY: exp
+exp: install ## dvc exp run, params.yaml put back if it fails: make exp ARGS="-S key=value"
+	@mkdir -p $(dir $(EXP_BACKUP)) && cp params.yaml $(EXP_BACKUP)
+	@put_back() { cp $(EXP_BACKUP) params.yaml && rm -f $(EXP_BACKUP); \
+	  echo "dvc exp run $$1: params.yaml is back as it was before the run"; }; \
+	trap 'put_back interrupted; exit 130' INT TERM; \
+	if $(BIN)/dvc exp run $(ARGS); then rm -f $(EXP_BACKUP); else status=$$?; \
+	  put_back "failed (exit $$status)"; exit $$status; fi
 
 # Two workers: most tests wait on a subprocess or a single-threaded step, so the second core
 # halves the wall time; the tests that share the session's `dvc repro` stay on one worker.
@@ -68,30 +95,38 @@ lock: $(BIN)/python ## Re-resolve requirements/*.lock from requirements/*.in
 	cd requirements && ../$(UV) pip compile dev.in --python-version 3.11 -o dev.lock
 	cd requirements && ../$(UV) pip compile server.in --python-version 3.11 -o server.lock
 	cd requirements && ../$(UV) pip compile drive.in --python-version 3.11 -o drive.lock
+	cd requirements && ../$(UV) pip compile export.in --python-version 3.11 -o export.lock
+	cd requirements && ../$(UV) pip compile edge.in --python-version 3.11 -o edge.lock
 
 ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db
 
 # The team tracking server: runs, registry and model files for everyone whose
-# MLFLOW_TRACKING_URI is http://<this host>:$(SERVER_PORT). PG_URI (postgresql://user:pass@host/db)
-# picks a PostgreSQL backend store (its driver, the `server` extra, is installed first);
-# without it, the project's own mlflow.db. The server proxies artifacts (clients need no
-# access to the folder) into mlartifacts/. SERVER_HOST=0.0.0.0 opens it to the network.
-# GenAI job workers are off: they serve no pipeline command and cost processes.
+# MLFLOW_TRACKING_URI is http://<this host>:$(SERVER_PORT), behind MLflow's basic-auth app
+# (`pipeline server`): every request needs an account, an account without a grant gets
+# nothing. PG_URI (postgresql://user:pass@host/db) picks a PostgreSQL backend store, which
+# also holds the accounts; without it, the project's own mlflow.db and mlflow-auth.db. The
+# server proxies artifacts (clients need no access to the folder) into mlartifacts/. The admin
+# password: MLFLOW_AUTH_ADMIN_PASSWORD or ~/.config/pipeline/mlflow-admin-password (made on
+# loopback; SERVER_HOST=0.0.0.0, the network, refuses to start without one). TLS:
+# SERVER_OPTS='--gunicorn-opts "--certfile cert.pem --keyfile key.pem"'.
 SERVER_HOST ?= 127.0.0.1
 SERVER_PORT ?= 5000
-.PHONY: server
-server: install ## Team MLflow server (PostgreSQL at $PG_URI, else mlflow.db) on 127.0.0.1:5000
-	$(if $(PG_URI),@$(UV) pip install --quiet --python $(BIN)/python -r requirements/server.lock)
-	@echo "MLflow server on http://$(SERVER_HOST):$(SERVER_PORT), store: $(if $(PG_URI),PostgreSQL (PG_URI),$(abspath mlflow.db)), artifacts: $(abspath mlartifacts)"
-	@MLFLOW_BACKEND_STORE_URI="$${PG_URI:-sqlite:///$(abspath mlflow.db)}" \
-	  MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
-	  exec $(BIN)/mlflow server --serve-artifacts --artifacts-destination $(abspath mlartifacts) \
-	  --host $(SERVER_HOST) --port $(SERVER_PORT)
+SERVER_OPTS ?=
+.PHONY: server users
+server: install ## Team MLflow server with accounts (PostgreSQL at $PG_URI, else mlflow.db) on 127.0.0.1:5000
+	@$(UV) pip install --quiet --python $(BIN)/python -r requirements/server.lock
+	@exec $(BIN)/pipeline server --host $(SERVER_HOST) --port $(SERVER_PORT) $(SERVER_OPTS)
+
+# As the server's admin: make users NAME=alice ROLE=scientist (or maintainer); the password
+# is prompted for. MLFLOW_TRACKING_URI names the server.
+users: install ## Add an account to the team server: make users NAME=alice ROLE=scientist|maintainer
+	@MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-http://$(SERVER_HOST):$(SERVER_PORT)}" \
+	  $(BIN)/pipeline users add $(NAME) --role $(ROLE)
 
 # The Udacity simulator's drive server (its old Socket.IO generation is the `drive` extra).
 .PHONY: drive
-drive: install ## Drive the Udacity simulator with models:/driving@champion (ARGS="--record DIR")
+drive: install ## Drive the Udacity simulator with models:/driving.champion@champion (ARGS="--record DIR")
 	@$(UV) pip install --quiet --python $(BIN)/python -r requirements/drive.lock
 	$(BIN)/pipeline drive $(ARGS)
 

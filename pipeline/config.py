@@ -34,12 +34,20 @@ class ValidateShared(Section):
     workers: int = Field(4, gt=0, description="threads that decode images")
 
 
-def _per_task_section(stage: str, base: type[Section] = Section) -> type[Section]:
-    """A section with one required subsection per task that declares params for `stage`."""
+def _per_task_section(
+    stage: str, base: type[Section] = Section, *, optional: bool = False
+) -> type[Section]:
+    """A section with one subsection per task that declares params for `stage`: required,
+    or, when `optional`, its model's defaults where params.yaml leaves it out."""
     fields: dict[str, Any] = {
-        name: (task.params[stage], ...) for name, task in TASKS.items() if stage in task.params
+        name: (task.params[stage], Field(default_factory=task.params[stage]) if optional else ...)
+        for name, task in TASKS.items()
+        if stage in task.params
     }
     return create_model(f"{stage.title()}Section", __base__=base, **fields)
+
+
+ExportSection = _per_task_section("export", optional=True)
 
 
 _data_fields: dict[str, Any] = {name: (DataSource, ...) for name in TASKS}
@@ -60,24 +68,28 @@ class Config(Section):
     pretrain: PretrainParams
     train: _per_task_section("train", AcceleratorParams)  # type: ignore[valid-type]
     evaluate: _per_task_section("evaluate")  # type: ignore[valid-type]
+    export: ExportSection = Field(default_factory=ExportSection)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_split_per_photo(self) -> Config:
         """Tasks that read one raw folder draw one split of its photos (a photo in one task's
-        test split must not be in another's train split), so their fractions must agree."""
-        fractions: dict[Path, tuple[str, tuple[Any, Any]]] = {}
+        test split must not be in another's train split), so their fractions and held-out
+        sources must agree."""
+        fractions: dict[Path, tuple[str, tuple[Any, ...]]] = {}
         for task in TASKS:
             ingest = getattr(self.ingest, task, None)
-            mine = (getattr(ingest, "val_fraction", None), getattr(ingest, "test_fraction", None))
-            if None in mine:
+            drawn = (getattr(ingest, "val_fraction", None), getattr(ingest, "test_fraction", None))
+            if None in drawn:
                 continue
+            mine = (*drawn, tuple(sorted(getattr(ingest, "test_sources", []))))
             folder = self.raw_dir(task).expanduser().resolve()
             first, theirs = fractions.setdefault(folder, (task, mine))
             if theirs != mine:
                 raise ValueError(
                     f"ingest.{task} and ingest.{first} read the same raw folder {folder} but "
-                    f"split it differently (val/test fractions {mine} vs {theirs}): give "
-                    "both the same val_fraction and test_fraction"
+                    f"split it differently (val/test fractions {mine[:2]} vs {theirs[:2]}, "
+                    f"test_sources {list(mine[2])} vs {list(theirs[2])}): give both the same "
+                    "val_fraction, test_fraction and test_sources"
                 )
         return self
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.registry.names import CHAMPION_SUFFIX
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +41,7 @@ def _next_step(model_uri: str, err: Exception) -> str:
     match = re.fullmatch(r"models:/([^/@]+)(?:@.+|/.+)?", model_uri)
     if match is None:
         return "check the path of the logged model"
-    name = match[1]
+    name = match[1].removesuffix(CHAMPION_SUFFIX)
     if "Registered Model with name" in str(err):  # the store has no model of that name
         return f"no model {name!r} is registered yet: run `dvc repro` to train and register one"
     return (
@@ -99,9 +100,15 @@ def run(task: Predicts, images: list[Path], model_uri: str, options: dict[str, A
     """The task's lines for its model's answer on `images`; the files are checked before the
     model is loaded, and the model is loaded once."""
     import pandas as pd
-    from mlflow.exceptions import MlflowException
+
+    from pipeline.core.edge import is_exported
 
     frame = pd.DataFrame({"image": read_images(images)})
+    if is_exported(model_uri):  # a .tflite/.onnx file: no MLflow, no TensorFlow
+        model = load_exported(getattr(task, "name", ""), model_uri)
+        return _lines(task, images, model, model_uri, frame, options)
+    from mlflow.exceptions import MlflowException
+
     try:
         model = load_registered(model_uri)
     except PipelineError as err:
@@ -112,14 +119,38 @@ def run(task: Predicts, images: list[Path], model_uri: str, options: dict[str, A
             f"{err}, or `pipeline models {name}` lists the registered ones"
         ) from err
     try:
-        predictions = model.predict(frame, params=model_params(task, options) or None)
-    except ValueError as err:  # our models' word for input they cannot use, e.g. --beam 0
-        raise PipelineError(f"{model_uri} refused the input: {_first_line(err)}") from err
+        return _lines(task, images, model, model_uri, frame, options)
     except MlflowException as err:  # e.g. a version logged before every task took image bytes
         raise PipelineError(
             f"{model_uri} could not predict ({_first_line(err)}): a model logged before "
             "every task took image bytes needs `pipeline train` again"
         ) from err
+
+
+def load_exported(task_name: str, path: str) -> Any:
+    """An exported file of `task_name` behind the pyfunc's contract (no TensorFlow)."""
+    from pipeline.core.edge import ExportedModel, ExportedPyfunc
+    from pipeline.tasks import Exports, task_with
+
+    exporter = task_with(task_name, "export", Exports)
+    return ExportedPyfunc(ExportedModel(Path(path)), exporter.serve_exported)
+
+
+def _lines(
+    task: Predicts,
+    images: list[Path],
+    model: Any,
+    model_uri: str,
+    frame: pd.DataFrame,
+    options: dict[str, Any],
+) -> list[str]:
+    """The task's lines for `model`'s answer on `frame` (the images' bytes)."""
+    import pandas as pd
+
+    try:
+        predictions = model.predict(frame, params=model_params(task, options) or None)
+    except ValueError as err:  # our models' word for input they cannot use, e.g. --beam 0
+        raise PipelineError(f"{model_uri} refused the input: {_first_line(err)}") from err
     if not isinstance(predictions, pd.DataFrame):
         raise PipelineError(
             f"{model_uri} answered a {type(predictions).__name__}, not a DataFrame: "
@@ -145,6 +176,7 @@ def _refined(
 ) -> pd.DataFrame:
     """`predictions` handed on to the model of each task that refines `task`'s answer and
     that `task`'s options ask for (`Refines`), so that no task imports another to chain."""
+    from pipeline.core.edge import is_exported
     from pipeline.tasks import TASKS
     from pipeline.tasks.base import Refines
 
@@ -154,7 +186,9 @@ def _refined(
         step = other.refinement
         if step.of != getattr(task, "name", None) or not options.get(step.when):
             continue
-        model = load_registered(str(options.get(step.model_option)))
+        uri = str(options.get(step.model_option))
+        name = getattr(other, "name", "")
+        model = load_exported(name, uri) if is_exported(uri) else load_registered(uri)
         predictions = other.refine(images, predictions, model)
     return predictions
 

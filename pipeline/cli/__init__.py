@@ -182,8 +182,9 @@ def register(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
 
 
 def _add_commands() -> None:
-    """The registry commands, `predict`, `bench`, `plots`, `deps` and the commands tasks bring."""
-    from pipeline.cli import bench, deps, plots, predict, registry
+    """The registry commands, `predict`, `bench`, `plots`, `deps`, `export` and the commands
+    tasks bring."""
+    from pipeline.cli import bench, deps, export, plots, predict, registry, users
 
     app.command()(registry.promote)
     app.command()(registry.models)
@@ -191,6 +192,9 @@ def _add_commands() -> None:
     app.command()(bench.bench)
     app.command()(plots.plots)
     app.command()(deps.deps)
+    app.command()(users.server)
+    app.add_typer(users.users_app, name="users")
+    app.command()(export.export)
     for task in TASKS.values():
         for command in task.commands():
             app.command()(_one_line_errors(command))

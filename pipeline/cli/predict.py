@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from pipeline.cli.common import fail, stdout
 from pipeline.core.errors import PipelineError
+from pipeline.core.registry.names import champion_uri
 from pipeline.tasks import TASKS, Predicts, task_with, tasks_with
 from pipeline.tasks.base import PredictOption
 
@@ -62,7 +63,8 @@ def predict(
     task: PredictingTaskArgument,
     images: Annotated[list[Path], typer.Argument(help="Image files.", show_default=False)],
     model: Annotated[
-        str | None, typer.Option(help="Model URI (default: models:/TASK@champion).")
+        str | None,
+        typer.Option(help="Model URI (default: models:/TASK.champion@champion, the champion)."),
     ] = None,
     **given: Any,
 ) -> None:
@@ -85,7 +87,7 @@ def predict(
         if foreign:
             raise PipelineError(f"{task.value} has no option {', '.join(foreign)}")
         options = {name: given[name] for name in own}
-        lines = predicting.run(chosen, images, model or f"models:/{task.value}@champion", options)
+        lines = predicting.run(chosen, images, model or champion_uri(task.value), options)
     except PipelineError as err:
         raise fail(err) from None
     for line in lines:

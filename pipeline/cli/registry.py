@@ -38,12 +38,14 @@ def promote(
         bool, typer.Option("--rollback", help="Give `champion` back to its previous holder.")
     ] = False,
 ) -> None:
-    """Move TASK's `champion` alias to a version that beats the current champion.
+    """Move `champion` to a version of TASK that beats the current champion.
 
-    Both are compared on the primary test metric measured on the same test split; a
+    The version is copied into the registered model `TASK.champion`, whose alias `champion`
+    predict, drive and serve load (on a team server only maintainers may edit it). Both are
+    compared on the primary test metric measured on the same test split; a
     version whose metric is not finite is never promoted. Every decision (who, when, both
     versions and figures, forced or not, why) is appended to the promotion history: tags
-    `promotion.NNNN.*` on the registered model and on the version, shown by `models --history`.
+    `promotion.NNNN.*` on `TASK.champion` and on the version, shown by `models --history`.
     """
     from pipeline.core import registry, tracking
 
@@ -124,4 +126,5 @@ def history_line(record: "Record") -> str:
         f"{record.seq:04d} {record.at} {record.by} {record.action} v{record.version}: "
         f"{record.outcome}, champion {version(record.champion_before)} -> "
         f"{version(record.champion_after)}{f' ({figures})' if figures else ''} {record.reason}"
+        + (f" [registered by {record.registered_by}]" if record.registered_by else "")
     )

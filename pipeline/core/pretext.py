@@ -17,7 +17,7 @@ from pipeline.core.backbones import build_backbone
 from pipeline.core.errors import DatasetError
 from pipeline.core.images import ImageDecodeError, read_image
 from pipeline.core.model_params import BackboneParams, PretrainParams
-from pipeline.core.progress import track
+from pipeline.core.progress import epoch_progress, track
 
 if TYPE_CHECKING:
     import keras
@@ -101,7 +101,9 @@ def pretrain_rotation(
         _dataset(train, params.batch_size, seed, shuffle=True),
         validation_data=_dataset(val, params.batch_size, seed, shuffle=False),
         epochs=params.epochs,
-        verbose=2,
+        shuffle=False,  # tf.data shuffles; Keras would only warn
+        callbacks=[epoch_progress("pretrain", len(train) * ROTATIONS, params.epochs)],
+        verbose=0,  # epoch_progress prints the pipeline's epoch lines, as the tasks' trainings
     )
     report = {
         "task": "rotation prediction (0/90/180/270)",

@@ -37,7 +37,7 @@ MAX_PARAM_LENGTH = 6000
 # MLflow 3 stores an experiment's kind in this tag (its UI writes it when a user picks one);
 # UIs that read it open a `custom_model_development` experiment on its training runs, not on
 # the GenAI overview. 3.17.2's own UI reads its sidebar's GenAI / Model training switch
-# instead (browser-local, `?workflowType=machine_learning` in a link): see the README.
+# instead (browser-local, `?workflowType=machine_learning` in a link): see docs/mlflow.md.
 KIND_TAG = "mlflow.experimentKind"
 TRAINING_KIND = "custom_model_development"
 #: kinds the UI already shows as model training: a user's choice among them is kept
@@ -111,17 +111,29 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip()
 
 
+#: Git-tracked files that `dvc repro` itself writes as stages finish (dvc.yaml's `cache: false`
+#: metrics and the lock): a run sees them changed by the stages before it, not by a person.
+DVC_WRITTEN = ("dvc.lock", "metrics")
+
+
+def git_dirty() -> str:
+    """Whether the checkout differs from its commit by more than what DVC writes: "true",
+    "false", or "unknown" outside git. The paths are relative to the current folder, the DVC
+    root a stage runs in."""
+    status = _git("status", "--porcelain", "--", *(f":(exclude){p}" for p in DVC_WRITTEN))
+    return "unknown" if status is None else str(bool(status)).lower()
+
+
 def lineage_tags(task: str) -> dict[str, str]:
     """What a person reads on the run's page: the task, git commit and dirty flag, experiment.
 
     The data hashes of `dvc.lock` are one artifact (`lineage_record`), not a tag per file:
     tag keys must never be built from user paths, and forty hash tags bury the rest.
     """
-    status = _git("status", "--porcelain")
     tags = {
         "task": task,
         "git_commit": _git("rev-parse", "HEAD") or "unknown",
-        "git_dirty": "unknown" if status is None else str(bool(status)).lower(),
+        "git_dirty": git_dirty(),
     }
     if "DVC_EXP_NAME" in os.environ:
         tags["dvc_exp_name"] = os.environ["DVC_EXP_NAME"]
@@ -272,7 +284,7 @@ def log_metrics(metrics: dict[str, Any]) -> None:
 
 #: nested sections whose figures describe the data, not the model: the MLflow UI draws a
 #: `section/name` metric in its own chart section, so the model's own figures open the page
-SECTIONS = ("baseline",)
+SECTIONS = ("baseline", "per_source")
 
 
 def _chart_name(name: str) -> str:

@@ -13,6 +13,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.tasks.base import (
     Augments,
     Evaluates,
+    Exports,
     ExtractsFeatures,
     Ingests,
     Predicts,
@@ -44,6 +45,7 @@ STAGES: dict[str, type] = {
     "promote": Trains,
     "models": Trains,
     "predict": Predicts,
+    "export": Exports,
 }
 
 if TYPE_CHECKING:  # mypy holds every bound stage function to its protocol's signature
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # mypy holds every bound stage function to its protocol's sig
     _evaluates: list[Evaluates[Any]] = [Plates(), PlateText(), Driving(), Captions()]
     _predicts: list[Predicts] = [Plates(), Driving(), Captions()]
     _refines: list[Refines] = [PlateText()]
+    _exports: list[Exports[Any]] = [PlateText(), Driving()]
 
 T = TypeVar("T")
 

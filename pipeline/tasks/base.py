@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+
 from pipeline.core.checked import Checked
 from pipeline.core.evaluation import Baseline as Baseline
 from pipeline.core.evaluation import Evaluation, PrimaryMetric
@@ -116,6 +118,7 @@ class ExtractsFeatures(Protocol[P_contra]):
 class FeaturesSummary:
     images: int
     dimensions: int
+    note: str = ""  # one line on what was chosen and why, for the stage's output
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,34 @@ class Evaluates(Protocol[P_contra]):
     ) -> Evaluation:
         """The model on the untouched test split beside the trivial baseline; plots into
         `paths.reports_dir`."""
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """What `pipeline export` feeds an exported model: the Keras model's inputs."""
+
+    test_inputs: np.ndarray  # the test split, in the order `score` expects its outputs
+    calibration_inputs: np.ndarray  # train-split inputs int8 calibrates on
+    #: the task's evaluate figures (its own metric code) from a function of a batch of inputs
+    #: to the network's raw outputs; keys as in `metrics.json` (the primary metric among them)
+    score: Callable[[Callable[[np.ndarray], np.ndarray]], dict[str, float]]
+
+
+@runtime_checkable
+class Exports(Protocol[P_contra]):
+    """A task whose network ships as a TFLite or ONNX file (`pipeline export`)."""
+
+    primary_metric: ClassVar[PrimaryMetric]
+
+    def export_ready(self, model: keras.Model) -> keras.Model:
+        """The model as it converts to builtin ops (same weights, same outputs)."""
+
+    def export_data(self, valid: pd.DataFrame, params: P_contra, paths: TaskPaths) -> ExportData:
+        """Test inputs with the scoring of the task's `evaluate`, and calibration inputs."""
+
+    def serve_exported(self, model: Any, model_input: Any, params: dict[str, Any]) -> pd.DataFrame:
+        """The pyfunc's answer (same columns) from an exported network `model`
+        (`pipeline.core.edge.ExportedModel`), without TensorFlow."""
 
 
 @dataclass(frozen=True)

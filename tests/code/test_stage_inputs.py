@@ -264,6 +264,6 @@ def test_predict_on_an_empty_store_says_to_run_dvc_repro(embedded_store, write_i
     assert result.exit_code == 1 and "Traceback" not in result.output
     # MLflow may log the creation of the new store's tables: the error is the one line after
     [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert line.startswith("error: cannot load models:/plates@champion")
+    assert line.startswith("error: cannot load models:/plates.champion@champion")
     assert "no model 'plates' is registered yet: run `dvc repro`" in line
     assert "promote" not in line

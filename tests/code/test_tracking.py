@@ -131,3 +131,58 @@ def test_evaluate_before_train_says_what_to_run(project):
         tracking.resume_run(project / "missing.json"),
     ):
         pass
+
+
+def _git(cwd, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_git_dirty_ignores_what_dvc_repro_writes_but_not_a_persons_edit(project, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(project.parent))
+    assert tracking.git_dirty() == "unknown"  # not a git checkout
+    (project / "metrics").mkdir()
+    for name in ("params.yaml", "dvc.lock", "metrics/plates.json", "train.py"):
+        (project / name).write_text("committed\n")
+    _git(project, "init", "-q")
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "baseline")
+    assert tracking.git_dirty() == "false"
+    # a stage before this one rewrote the lock and wrote metrics, as in a fresh clone's repro
+    (project / "dvc.lock").write_text("rewritten\n")
+    (project / "metrics/plates.json").write_text("new figures\n")
+    (project / "metrics/driving.json").write_text("first figures\n")
+    _git(project, "add", "dvc.lock")  # DVC's core.autostage
+    assert tracking.git_dirty() == "false"
+    assert tracking.lineage_tags("toy")["git_dirty"] == "false"
+    for edited in ("train.py", "params.yaml"):  # code, or `dvc exp run -S`
+        (project / edited).write_text("edited\n")
+        assert tracking.git_dirty() == "true", edited
+        _git(project, "checkout", "-q", edited)
+    (project / "notes.py").write_text("new\n")
+    assert tracking.git_dirty() == "true"
+
+
+def test_the_dvc_written_paths_are_dvc_yamls_uncached_outputs():
+    from pathlib import Path
+
+    import yaml
+
+    dvc_yaml = yaml.safe_load((Path(__file__).parents[2] / "dvc.yaml").read_text())
+    uncached = [
+        path
+        for stage in dvc_yaml["stages"].values()
+        for kind in ("outs", "metrics", "plots")
+        for entry in stage.get("do", stage).get(kind, [])
+        if isinstance(entry, dict)
+        for path, options in entry.items()
+        if options and options.get("cache") is False
+    ]
+    assert uncached, "dvc.yaml lists no uncached output: is DVC_WRITTEN still right?"
+    assert all(path.split("/")[0] in tracking.DVC_WRITTEN for path in uncached), uncached
