@@ -52,6 +52,10 @@ dvc: install ## Any dvc command without activating .venv: make dvc ARGS="exp sho
 # the default run, so that a fresh clone's `dvc exp show` and `dvc metrics diff` compare
 # against it. tests/code/test_baseline.py fails when code or params move on without it.
 .PHONY: baseline
+.PHONY: plots
+plots: install ## Render every DVC plot into dvc_plots/index.html, offline (no CDN)
+	$(BIN)/pipeline plots
+
 baseline: install ## Run the default pipeline, then commit dvc.lock and metrics/ (the baseline)
 	$(BIN)/dvc repro
 	@git status --short -- dvc.lock metrics params.yaml

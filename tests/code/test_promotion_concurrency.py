@@ -77,14 +77,16 @@ def test_concurrent_promotes_give_one_winner_and_an_honest_record(store_dir):
     (loser,) = [r for r in results if not r["promoted"]]
     assert "version 2 is already the champion" in loser["reason"]
     client = mlflow.MlflowClient()
-    assert client.get_model_version_by_alias("toy", "champion").version == 2
-    records = history.read(client.get_registered_model("toy").tags)
+    # the champion is a copy of toy's version 2 in toy.champion, which keeps the history
+    champion = client.get_model_version_by_alias("toy.champion", "champion")
+    assert champion.source == "models:/toy/2"
+    records = history.read(client.get_registered_model("toy.champion").tags)
     assert [(r.seq, r.outcome, r.champion_before, r.champion_after) for r in records] == [
         (1, "promoted", None, 1),
         (2, "promoted", 1, 2),
         (3, "refused", 2, 2),
     ]
-    assert history.previous_champions(client.get_registered_model("toy").tags) == [1]
+    assert history.previous_champions(client.get_registered_model("toy.champion").tags) == [1]
     assert [r.outcome for r in history.read(client.get_model_version("toy", "2").tags)] == [
         "promoted",
         "refused",

@@ -42,7 +42,7 @@ def test_the_gate_over_http(server):
     first = registry.promote("toy", MSE)  # the server's "alias champion not found"
     assert first.promoted and "no champion yet" in first.reason
     assert [r.outcome for r in registry.promotion_history("toy")] == ["promoted"]
-    assert history.last_champion(client.get_registered_model("toy").tags) == 1
+    assert history.last_champion(client.get_registered_model("toy.champion").tags) == 1
 
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()

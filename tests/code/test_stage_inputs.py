@@ -153,11 +153,17 @@ def test_a_manifest_of_another_task_is_refused(project):
     assert "run `pipeline ingest plates_text`" in line
 
 
+def _files(folder: str) -> int:
+    return sum(1 for path in Path(folder).rglob("*") if path.is_file())
+
+
 def test_files_added_to_the_raw_folder_since_ingest_are_refused(driving):
+    before = _files("data/sample/driving")
     shutil.copy("data/sample/driving/driving_log.csv", "data/sample/driving/extra.csv")
     line = one_line_error(runner.invoke(app, ["validate", "driving"]))
     assert "no longer matches data/sample/driving: files were added, removed or resized" in line
-    assert "(181 files then, 182 now)" in line and "run `pipeline ingest driving`" in line
+    assert f"({before} files then, {before + 1} now)" in line
+    assert "run `pipeline ingest driving`" in line
 
 
 def test_a_file_edited_in_place_is_refused_outside_dvc_only(driving, monkeypatch):
@@ -189,7 +195,8 @@ def test_validated_manifests_carry_the_provenance_on_and_later_stages_check_it(d
     run("validate", "driving")
     ingested = read_provenance(Path("data/interim/driving/manifest.parquet"))
     assert ingested is not None and ingested.task == "driving"
-    assert ingested.raw_dir == "data/sample/driving" and ingested.raw_files == 181
+    assert ingested.raw_dir == "data/sample/driving"
+    assert ingested.raw_files == _files("data/sample/driving")
     for name in ("valid", "rejected"):
         assert read_provenance(Path(f"data/interim/driving/{name}.parquet")) == ingested
     assert len(pd.read_parquet("data/interim/driving/valid.parquet")) > 0  # still plain Parquet

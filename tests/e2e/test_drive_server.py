@@ -136,8 +136,8 @@ def test_drive_answers_real_frames_with_the_registered_models_angles_and_records
     assert np.abs(np.diff(want)).max() > 0.1  # an answer for the wrong frame would show
     with mlflow.start_run():
         uri = log_model(model, paths_in(embedded_store))
-    version = mlflow.register_model(uri, "driving").version
-    mlflow.MlflowClient().set_registered_model_alias("driving", "champion", version)
+    version = mlflow.register_model(uri, "driving.champion").version  # what `promote` makes
+    mlflow.MlflowClient().set_registered_model_alias("driving.champion", "champion", version)
 
     port, record, output = free_port(), embedded_store / "run1", []
     with _drive_process("--port", str(port), "--record", str(record), output=output) as process:
