@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # mypy holds every bound stage function to its protocol's sig
     _features: list[ExtractsFeatures[Any]] = [Captions()]
     _trains: list[Trains[Any]] = [Plates(), PlateText(), Driving(), Captions()]
     _evaluates: list[Evaluates[Any]] = [Plates(), PlateText(), Driving(), Captions()]
-    _predicts: list[Predicts] = [Plates(), Driving(), Captions()]
+    _predicts: list[Predicts] = [Plates(), PlateText(), Driving(), Captions()]
     _refines: list[Refines] = [PlateText()]
     _exports: list[Exports[Any]] = [PlateText(), Driving()]
 

@@ -53,6 +53,17 @@ def test_driving_prints_one_signed_angle_per_frame_in_order(tmp_path, write_imag
     assert frame["image"].tolist() == [p.read_bytes() for p in images]  # the files' own bytes
 
 
+def test_plates_text_reads_each_crop(tmp_path, write_image, serve):
+    crops = [write_image(tmp_path / f"crop{n}.png", 128, 32, seed=n) for n in range(2)]
+    model = Recorder(lambda frame: pd.DataFrame({"text": ["59T1-59973", ""], "score": [0.93, 0.1]}))
+    serve(model)
+    lines = predict.run(TASKS["plates_text"], crops, "models:/plates_text.champion@champion", {})
+    assert lines == [
+        f"{crops[0]}: 59T1-59973 (score 0.93)",
+        f"{crops[1]}: (no text read) (score 0.10)",
+    ]
+
+
 def test_captions_passes_the_beam_to_the_model(tmp_path, write_image, serve):
     images = [write_image(tmp_path / f"{n}.png", seed=n) for n in range(2)]
     model = Recorder(lambda frame: pd.DataFrame({"caption": ["a dog runs", "two men talk"]}))

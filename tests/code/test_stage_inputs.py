@@ -258,11 +258,12 @@ def test_the_promotion_history_prints_no_none():
     assert "None" not in history_line(back) and "()" not in history_line(back)
 
 
-def test_predict_offers_only_the_tasks_that_predict_on_a_photo():
+def test_predict_offers_every_task_that_predicts_and_plates_text_reads_crops():
     shown = runner.invoke(app, ["predict", "--help"], terminal_width=200)
-    assert "<plates|driving|captions>" in shown.output and "|plates_text" not in shown.output
-    refused = runner.invoke(app, ["predict", "plates_text", "crop.png"])
-    assert refused.exit_code == 2 and "plates_text" in refused.output
+    assert "plates_text" in shown.output
+    # accepted as a task (exit 2 would be typer refusing the choice): the crop is checked
+    missing = runner.invoke(app, ["predict", "plates_text", "no-such-crop.png"])
+    assert missing.exit_code == 1 and "no-such-crop.png" in missing.output
 
 
 def test_predict_on_an_empty_store_says_to_run_dvc_repro(embedded_store, write_image):

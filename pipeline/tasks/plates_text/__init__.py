@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pipeline.tasks import models
-from pipeline.tasks.base import PrimaryMetric, Refinement, Task
+from pipeline.tasks.base import PredictOption, PrimaryMetric, Refinement, Task
 from pipeline.tasks.plates_text import augment as augmenting
 from pipeline.tasks.plates_text import checks, exporting, ingest, predicting, summary, training
 from pipeline.tasks.plates_text import evaluate as evaluating
@@ -39,6 +39,7 @@ class PlateText(Task):
     primary_metric: ClassVar[PrimaryMetric] = evaluating.PRIMARY
     #: `pipeline predict plates --read` hands the detector's boxes to this task's model
     refinement: ClassVar[Refinement] = predicting.REFINEMENT
+    predict_options: ClassVar[tuple[PredictOption, ...]] = predicting.OPTIONS
 
     read_raw = staticmethod(ingest.read_raw)
     label_checks = staticmethod(checks.label_checks)
@@ -51,6 +52,7 @@ class PlateText(Task):
     log_model = staticmethod(training.log_model)
     evaluate = staticmethod(evaluating.evaluate)
     refine = staticmethod(predicting.refine)
+    prediction_lines = staticmethod(predicting.prediction_lines)
     export_ready = staticmethod(exporting.export_ready)
     export_data = staticmethod(exporting.export_data)
     serve_exported = staticmethod(exporting.serve_exported)

@@ -1,4 +1,5 @@
-"""`pipeline predict plates --read`: the reader model reads the text of each detected box."""
+"""How the reader answers `pipeline predict`: on plate crops (`predict plates_text CROP`), and
+on each box the detector found (`predict plates --read`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,23 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.tasks.base import Refinement
+from pipeline.tasks.base import PredictOption, Refinement
 
 if TYPE_CHECKING:
     import pandas as pd
 
 REFINEMENT = Refinement(of="plates", when="read", model_option="reader")
+OPTIONS: tuple[PredictOption, ...] = ()
+
+
+def prediction_lines(
+    images: list[Path], predictions: pd.DataFrame, options: dict[str, Any]
+) -> list[str]:
+    """`crop.png: 59T1-59973 (score 0.93)` per plate crop; an empty reading says so."""
+    return [
+        f"{path}: {text or '(no text read)'} (score {float(score):.2f})"
+        for path, text, score in zip(images, predictions["text"], predictions["score"], strict=True)
+    ]
 
 
 def refine(images: list[Path], predictions: pd.DataFrame, model: Any) -> pd.DataFrame:
