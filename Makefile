@@ -43,6 +43,7 @@ install: $(VENV)/.installed ## Create .venv from the lock file
 install-dev: $(VENV)/.installed-dev ## Create .venv with the dev tools too
 
 repro: install ## Run the whole DVC pipeline (dvc repro)
+	@$(BIN)/pipeline check-data
 	$(BIN)/dvc repro
 
 dvc: install ## Any dvc command without activating .venv: make dvc ARGS="exp show"
@@ -57,6 +58,7 @@ plots: install ## Render every DVC plot into dvc_plots/index.html, offline (no C
 	$(BIN)/pipeline plots
 
 baseline: install ## Run the default pipeline, then commit dvc.lock and metrics/ (the baseline)
+	@$(BIN)/pipeline check-data
 	$(BIN)/dvc repro
 	@git status --short -- dvc.lock metrics params.yaml
 	@echo "Baseline ready: git add dvc.lock metrics/ && git commit -m 'Baseline: the default run'"

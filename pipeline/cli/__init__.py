@@ -184,7 +184,7 @@ def register(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
 def _add_commands() -> None:
     """The registry commands, `predict`, `bench`, `plots`, `deps`, `export` and the commands
     tasks bring."""
-    from pipeline.cli import bench, deps, export, plots, predict, registry, users
+    from pipeline.cli import bench, datasets, deps, export, plots, predict, registry, users
 
     app.command()(registry.promote)
     app.command()(registry.models)
@@ -192,6 +192,7 @@ def _add_commands() -> None:
     app.command()(bench.bench)
     app.command()(plots.plots)
     app.command()(deps.deps)
+    app.command(name="check-data")(datasets.check_data)
     app.command()(users.server)
     app.add_typer(users.users_app, name="users")
     app.command()(export.export)
