@@ -26,6 +26,7 @@ class Decoding:
     end: int
     steps: int
     source: str  # where the model comes from
+    never: tuple[int, ...] = ()  # ids no caption says (<pad>, <unk>, startseq): both loops
 
 
 def decoding(setup: Setup) -> Decoding:
@@ -37,7 +38,7 @@ def decoding(setup: Setup) -> Decoding:
     from pipeline.tasks.captions.features import load_features
     from pipeline.tasks.captions.model import build_model
     from pipeline.tasks.captions.params import CaptionsTrainParams, TextParams
-    from pipeline.tasks.captions.text import END, START, Tokenizer
+    from pipeline.tasks.captions.text import END, PAD, START, UNK, Tokenizer
     from pipeline.tasks.captions.training import TOKENIZER_FILE
 
     count = setup.size(6, 60)
@@ -60,7 +61,8 @@ def decoding(setup: Setup) -> Decoding:
         source = "untrained model of the same shape"
     decoder = Decoder(model, tokenizer)
     start, end = tokenizer.id(START), tokenizer.id(END)
-    return Decoding(model, decoder, features, start, end, decoder.max_steps, source)
+    never = tuple(tokenizer.id(word) for word in (PAD, UNK, START))
+    return Decoding(model, decoder, features, start, end, decoder.max_steps, source, never)
 
 
 def about_decoding(inputs: Decoding) -> str:
@@ -74,7 +76,9 @@ def greedy(inputs: Decoding) -> np.ndarray:
 
 def greedy_textbook(inputs: Decoding) -> list[list[int]]:
     return [
-        textbook.greedy_caption(inputs.model, f, inputs.start, inputs.end, inputs.steps)
+        textbook.greedy_caption(
+            inputs.model, f, inputs.start, inputs.end, inputs.steps, inputs.never
+        )
         for f in inputs.features
     ]
 

@@ -14,14 +14,27 @@ import cv2
 import numpy as np
 
 
-def greedy_caption(model: Any, feature: np.ndarray, start: int, end: int, steps: int) -> list[int]:
-    """For each next word: pad the partial sequence, `predict` a batch of one, take argmax."""
+def greedy_caption(
+    model: Any,
+    feature: np.ndarray,
+    start: int,
+    end: int,
+    steps: int,
+    never: tuple[int, ...] = (),
+) -> list[int]:
+    """For each next word: pad the partial sequence, `predict` a batch of one, take argmax.
+
+    The choice follows the pipeline's decoding rule so the two loops can agree: ids in
+    `never` are never chosen, and the caption does not end before its first word."""
     ids = [start]
     for _ in range(steps):
         sequence = np.zeros((1, steps), np.int32)
         sequence[0, : len(ids)] = ids
-        probabilities = model.predict([feature[None], sequence], verbose=0)
-        word = int(np.argmax(probabilities[0, len(ids) - 1]))
+        probabilities = model.predict([feature[None], sequence], verbose=0)[0, len(ids) - 1]
+        banned = [*never, end] if len(ids) == 1 else list(never)
+        probabilities = probabilities.copy()
+        probabilities[banned] = -np.inf
+        word = int(np.argmax(probabilities))
         ids.append(word)
         if word == end:
             break
