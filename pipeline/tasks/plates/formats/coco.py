@@ -23,7 +23,7 @@ from pipeline.tasks.plates.formats.found import Found, Unlisted, split_folder, s
 from pipeline.tasks.plates.formats.greenparking import ABSOLUTE
 from pipeline.tasks.plates.formats.jsonfiles import is_coco
 from pipeline.tasks.plates.formats.pixels import corners_to_yolo, image_size, size_note
-from pipeline.tasks.plates.formats.rows import issue, new_row
+from pipeline.tasks.plates.formats.rows import issue, listed_image_row, new_row
 from pipeline.tasks.plates.formats.tree import Tree, relative
 
 LAYOUT = "coco"
@@ -161,11 +161,9 @@ class Coco:
         names: dict[Any, str],
     ) -> dict[str, Any]:
         shown = printable(relative(self.root, source))
-        if path not in self._images:
-            row = new_row(self.root, LAYOUT, folder, None, source, named=path)
-            detail = f"{shown}: {printable(entry['file_name'])}"
-            return row if row["issue"] else row | issue("missing image: named in .json", detail)
-        row = new_row(self.root, LAYOUT, folder, path, source)
+        row = listed_image_row(
+            self.root, LAYOUT, folder, source, path, str(entry["file_name"]), self._images
+        )
         if row["issue"]:
             return row
         try:

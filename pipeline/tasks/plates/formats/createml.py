@@ -19,7 +19,7 @@ from pipeline.tasks.plates.formats.coco import safe_name
 from pipeline.tasks.plates.formats.found import Found, Unlisted, split_folder
 from pipeline.tasks.plates.formats.jsonfiles import is_createml
 from pipeline.tasks.plates.formats.pixels import image_size
-from pipeline.tasks.plates.formats.rows import class_columns, issue, new_row
+from pipeline.tasks.plates.formats.rows import class_columns, issue, listed_image_row
 from pipeline.tasks.plates.formats.tree import Tree, relative
 
 LAYOUT = "createml"
@@ -74,11 +74,9 @@ class CreateMl:
         shown = printable(relative(self.root, source))
         name = item["image"] if isinstance(item["image"], str) and item["image"] else None
         path = source.parent / safe_name(name or f"{source.stem}.unnamed")
-        if path not in self._images:
-            row = new_row(self.root, LAYOUT, folder, None, source, named=path)
-            detail = f"{shown}: {printable(str(item['image']))}"
-            return row if row["issue"] else row | issue("missing image: named in .json", detail)
-        row = new_row(self.root, LAYOUT, folder, path, source)
+        row = listed_image_row(
+            self.root, LAYOUT, folder, source, path, str(item["image"]), self._images
+        )
         if row["issue"]:
             return row
         try:

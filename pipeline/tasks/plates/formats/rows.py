@@ -87,6 +87,24 @@ def new_row(
     return row
 
 
+def listed_image_row(
+    root: Path,
+    layout: str,
+    folder: Path,
+    source: Path,
+    image: Path,
+    listed_as: str,
+    on_disk: set[Path] | dict[Path, Any],
+) -> dict[str, Any]:
+    """The row of an image a JSON label file lists (COCO, CreateML): a "missing image" issue
+    when it is not on disk, else `new_row` (which may carry an unsafe-path issue)."""
+    if image not in on_disk:
+        row = new_row(root, layout, folder, None, source, named=image)
+        detail = f"{printable(relative(root, source))}: {printable(listed_as)}"
+        return row if row["issue"] else row | issue("missing image: named in .json", detail)
+    return new_row(root, layout, folder, image, source)
+
+
 def issue(reason: str, detail: str, **columns: Any) -> dict[str, Any]:
     """Columns that mark a row as unreadable, for `row | issue(...)`."""
     return {"issue": reason, "issue_detail": detail, **columns}
