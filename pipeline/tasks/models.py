@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,12 +21,3 @@ def load_saved(model_path: Path) -> keras.Model:
 def load_model(model_path: Path, paths: TaskPaths) -> keras.Model:
     """The model `train` saved (a task whose model needs no assets to load)."""
     return load_saved(model_path)
-
-
-@contextmanager
-def saved(model: keras.Model, file_name: str) -> Iterator[Path]:
-    """`model` saved as `file_name` in a temporary folder, for logging as an artifact."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / file_name
-        model.save(path)
-        yield path

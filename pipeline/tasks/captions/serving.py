@@ -1,8 +1,7 @@
-"""The logged captions model: raw images in, captions out (an MLflow model from code).
+"""The logged captions model: raw images in, captions out.
 
-MLflow loads this file instead of unpickling an object. The feature extractor, the merge
-model and the tokenizer are artifacts of the logged model, so nothing is recomputed or
-looked up elsewhere at serving time.
+The feature extractor, the merge model and the tokenizer are artifacts of the logged
+model, so nothing is recomputed or looked up elsewhere at serving time.
 """
 
 from __future__ import annotations
@@ -11,53 +10,43 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from pipeline.core.serving import decode_rgb, images_of
+from pipeline.core.pyfunc import ImageModel
 
 BEAM = 1  # greedy decoding unless a request asks for a beam
 
 
-class Captioner(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
-    def load_context(self, context: Any) -> None:
-        import keras
+class Captioner(ImageModel):
+    outputs = {"caption": "string"}
+    params = {"beam": BEAM}
 
+    def load(self, artifacts: dict[str, Path]) -> None:
         from pipeline.tasks.captions.decode import Decoder
         from pipeline.tasks.captions.text import Tokenizer
+        from pipeline.tasks.models import load_saved
 
-        self.extractor = keras.models.load_model(context.artifacts["extractor"], safe_mode=True)
-        model = keras.models.load_model(context.artifacts["captioner"], safe_mode=True)
-        tokenizer = Tokenizer.load(Path(context.artifacts["tokenizer"]))
-        self.decoder = Decoder(model, tokenizer)
+        self.extractor = load_saved(artifacts["extractor"])
+        tokenizer = Tokenizer.load(artifacts["tokenizer"])
+        self.decoder = Decoder(load_saved(artifacts["captioner"]), tokenizer)
         self.size = int(self.extractor.inputs[0].shape[1])
 
-    def features(self, images: list[bytes]) -> np.ndarray:
+    def features(self, images: list[np.ndarray]) -> np.ndarray:
         import tensorflow as tf
 
         from pipeline.tasks.captions.features import resized
 
-        decoded = []
-        for index, data in enumerate(images):
-            try:
-                image = decode_rgb(data)  # as the features stage decodes
-            except ValueError as err:
-                raise ValueError(f"image {index}: {err}") from None
-            decoded.append(resized(tf.constant(image), self.size))
-        return self.extractor(tf.stack(decoded), training=False).numpy()
+        resized_images = [resized(tf.constant(image), self.size) for image in images]
+        return self.extractor(tf.stack(resized_images), training=False).numpy()
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
-    ) -> pd.DataFrame:
-        # Annotated as DataFrame (what MLflow passes when served) so MLflow skips its list[...]
-        # schema inference and its warning; images_of also takes bytes, arrays or lists.
-        beam = int((params or {}).get("beam", BEAM))
+    def answer(self, images: list[np.ndarray], params: dict[str, Any]) -> pd.DataFrame:
+        beam = int(params["beam"])
         if beam < 1:
             raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
-        images = images_of(model_input)
         captions = self.decoder.captions(self.features(images), beam) if images else []
         return pd.DataFrame({"caption": captions})
 
 
-mlflow.models.set_model(Captioner())
+MODEL = Captioner()
+mlflow.models.set_model(MODEL)

@@ -19,7 +19,6 @@ from pipeline.tasks.captions.glove import glove_path, read_glove
 from pipeline.tasks.captions.model import build_model
 from pipeline.tasks.captions.params import CaptionsTrainParams
 from pipeline.tasks.captions.text import Tokenizer
-from pipeline.tasks.models import saved
 
 if TYPE_CHECKING:
     import keras
@@ -190,17 +189,14 @@ def fit(
 
 def log_model(model: keras.Model, paths: TaskPaths) -> str:
     """A pyfunc from code (no pickle): encoded images of any size in, `caption` out."""
-    from pipeline.core.serving import log_pyfunc
+    from pipeline.core.pyfunc import log_image_model
     from pipeline.tasks.captions import serving
 
-    with saved(model, "captioner.keras") as model_file:
-        return log_pyfunc(
-            serving.__file__,
-            artifacts={
-                "captioner": model_file,
-                "extractor": paths.processed_dir / EXTRACTOR_FILE,
-                "tokenizer": paths.assets_dir / TOKENIZER_FILE,
-            },
-            outputs={"caption": "string"},
-            params={"beam": serving.BEAM},
-        )
+    return log_image_model(
+        serving,
+        models={"captioner": model},
+        files={
+            "extractor": paths.processed_dir / EXTRACTOR_FILE,
+            "tokenizer": paths.assets_dir / TOKENIZER_FILE,
+        },
+    )

@@ -1,35 +1,36 @@
 """The logged steering model: encoded frames of any size in, one steering angle each out.
 
-An MLflow model from code: MLflow loads this file instead of unpickling an object; the Keras
-model (loaded with `safe_mode`) is the logged model's artifact and holds its own
-preprocessing (crop, resize, colour space, scaling), so serving only decodes the images and
-brings them to the simulator's 320x160. `angles` is the fast path for a live simulator
-(`pipeline drive`): a batch of frames straight into one compiled Keras call.
+The Keras model (loaded in safe mode) holds its own preprocessing (crop, resize, colour
+space, scaling), so serving only brings the frames to the simulator's 320x160. `angles` is
+the fast path for a live simulator (`pipeline drive`): a batch of frames straight into one
+compiled Keras call.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import mlflow
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from pipeline.core.serving import rgb_images
+from pipeline.core.pyfunc import ImageModel
 from pipeline.tasks.driving.model import FRAME_SHAPE  # the simulator's: height, width, RGB
 from pipeline.tasks.driving.preprocess import to_frame
 
 BATCH = 64  # frames per model call in `predict`: a large request never holds all at once
 
 
-class Steering(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
-    def load_context(self, context: Any) -> None:
-        import keras
+class Steering(ImageModel):
+    outputs = {"steering": "double"}
+
+    def load(self, artifacts: dict[str, Path]) -> None:
         import tensorflow as tf
 
-        model = keras.models.load_model(context.artifacts["model"], safe_mode=True, compile=False)
-        self.model = model
+        from pipeline.tasks.models import load_saved
+
+        model = self.model = load_saved(artifacts["model"])
 
         # One signature, traced once here: every batch size reuses the same graph.
         @tf.function(input_signature=[tf.TensorSpec((None, *FRAME_SHAPE), tf.uint8)])
@@ -52,12 +53,7 @@ class Steering(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
             return np.zeros(0, np.float32)
         return np.asarray(self._call(frames)).reshape(len(frames)).astype(np.float32)
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
-    ) -> pd.DataFrame:
-        # Annotated as DataFrame (what MLflow passes when served) so MLflow skips its list[...]
-        # schema inference and its warning; rgb_images also takes bytes, arrays or lists.
-        images = rgb_images(model_input)
+    def answer(self, images: list[np.ndarray], params: dict[str, Any]) -> pd.DataFrame:
         angles = [
             self.angles(np.stack([to_frame(image) for image in images[start : start + BATCH]]))
             for start in range(0, len(images), BATCH)
@@ -66,4 +62,5 @@ class Steering(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         return pd.DataFrame({"steering": steering.astype(np.float64)})
 
 
-mlflow.models.set_model(Steering())
+MODEL = Steering()
+mlflow.models.set_model(MODEL)

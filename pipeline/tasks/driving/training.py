@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from pipeline.core.errors import DatasetError
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams
 from pipeline.core.progress import epoch_progress
+from pipeline.core.splits import training_splits
 from pipeline.core.tfdata import image_dataset
 from pipeline.tasks.base import Trained
 from pipeline.tasks.driving.model import FRAME_SHAPE, build_model
 from pipeline.tasks.driving.params import DrivingTrainParams
-from pipeline.tasks.models import saved
 
 if TYPE_CHECKING:
     import keras
@@ -35,14 +33,12 @@ def fit(
     It needs no assets besides its weights: the preprocessing is part of the model.
     """
     processed_dir = paths.processed_dir
-    manifest = pd.read_parquet(processed_dir / "manifest.parquet")
-    train, val = (manifest[manifest["split"] == split] for split in ("train", "val"))
-    for name, rows in (("train", train), ("val", val)):
-        if rows.empty:
-            raise DatasetError(
-                f"driving: no {name} frames in {processed_dir / 'manifest.parquet'}; record more "
-                "frames or lower ingest.driving.segment_frames so every split gets segments"
-            )
+    train, val = training_splits(
+        processed_dir / "manifest.parquet",
+        "driving",
+        "frames",
+        "record more frames or lower ingest.driving.segment_frames so every split gets segments",
+    )
     train_data, val_data = (
         image_dataset(
             processed_dir,
@@ -74,13 +70,9 @@ def fit(
 
 def log_model(model: keras.Model, paths: TaskPaths) -> str:
     """A pyfunc from code (no pickle): encoded frames of any size in, `steering` out."""
-    from pipeline.core.serving import log_pyfunc
+    from pipeline.core.pyfunc import log_image_model
     from pipeline.tasks.driving import serving
 
-    with saved(model, "steering.keras") as model_file:
-        return log_pyfunc(
-            serving.__file__,
-            artifacts={"model": model_file},
-            outputs={"steering": "double"},
-            example_size=(FRAME_SHAPE[1], FRAME_SHAPE[0]),
-        )
+    return log_image_model(
+        serving, models={"model": model}, example_size=(FRAME_SHAPE[1], FRAME_SHAPE[0])
+    )

@@ -1,7 +1,6 @@
 """The logged plate detector: encoded images of any size in, boxes in their pixels out.
 
-An MLflow model from code: MLflow loads this file instead of unpickling an object; the
-Keras detector (loaded with `safe_mode`) and its config are the logged model's artifacts.
+The Keras detector (loaded in safe mode) and its config are the logged model's artifacts.
 Each output row is one image: `count` plates and `boxes`, a JSON list of
 `{x1, y1, x2, y2, score}` in that image's pixel coordinates, best first.
 """
@@ -13,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 
-from pipeline.core.serving import rgb_images
+from pipeline.core.pyfunc import ImageModel
 
 MIN_SCORE = 0.3
 
@@ -26,25 +25,22 @@ def extra_packages(detector: str) -> tuple[str, ...]:
     return ("keras-hub",) if detector == "retinanet" else ()
 
 
-class Detector(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
-    def load_context(self, context: Any) -> None:
+class Detector(ImageModel):
+    outputs = {"count": "long", "boxes": "string"}
+    params = {"min_score": MIN_SCORE}
+
+    def load(self, artifacts: dict[str, Path]) -> None:
         from pipeline.tasks.plates.detectors import load_detector
 
-        config_file = Path(context.artifacts["config"])
-        self.config = json.loads(config_file.read_text())
-        self.model = load_detector(Path(context.artifacts["detector"]), config_file.parent)
+        self.config = json.loads(artifacts["config"].read_text())
+        self.model = load_detector(artifacts["detector"], artifacts["config"].parent)
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
-    ) -> pd.DataFrame:
-        # Annotated as DataFrame (what MLflow passes when served) so MLflow skips its list[...]
-        # schema inference and its warning; rgb_images also takes bytes, arrays or lists.
+    def answer(self, images: list[np.ndarray], params: dict[str, Any]) -> pd.DataFrame:
         from pipeline.tasks.plates.inference import detect
 
-        min_score = float((params or {}).get("min_score", MIN_SCORE))
+        min_score = float(params["min_score"])
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"min_score must be between 0 and 1, got {min_score}")
-        images = rgb_images(model_input)
         found = detect(
             self.model,
             images,
@@ -59,4 +55,5 @@ class Detector(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         )
 
 
-mlflow.models.set_model(Detector())
+MODEL = Detector()
+mlflow.models.set_model(MODEL)

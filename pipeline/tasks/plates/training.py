@@ -18,7 +18,6 @@ from pipeline.core.progress import epoch_progress
 from pipeline.core.splits import training_splits
 from pipeline.core.tfdata import image_dataset
 from pipeline.tasks.base import Trained
-from pipeline.tasks.models import saved
 from pipeline.tasks.plates.detectors import (
     DETECTOR_FILE,
     detector_for,
@@ -102,16 +101,13 @@ def load_model(model_path: Path, paths: TaskPaths) -> keras.Model:
 
 def log_model(model: keras.Model, paths: TaskPaths) -> str:
     """A pyfunc from code (no pickle): encoded images of any size in, `count`, `boxes` out."""
-    from pipeline.core.serving import log_pyfunc
+    from pipeline.core.pyfunc import log_image_model
     from pipeline.tasks.plates import serving
 
-    assets_dir = paths.assets_dir
-    with saved(model, "detector.keras") as model_file:
-        return log_pyfunc(
-            serving.__file__,
-            artifacts={"detector": model_file, "config": assets_dir / DETECTOR_FILE},
-            outputs={"count": "long", "boxes": "string"},
-            params={"min_score": serving.MIN_SCORE},
-            example_size=(320, 240),
-            extra_packages=serving.extra_packages(detector_kind(assets_dir)),
-        )
+    return log_image_model(
+        serving,
+        models={"detector": model},
+        files={"config": paths.assets_dir / DETECTOR_FILE},
+        example_size=(320, 240),
+        extra_packages=serving.extra_packages(detector_kind(paths.assets_dir)),
+    )

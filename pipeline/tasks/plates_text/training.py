@@ -15,7 +15,6 @@ from pipeline.core.progress import epoch_progress
 from pipeline.core.splits import training_splits
 from pipeline.core.tfdata import image_dataset
 from pipeline.tasks.base import Trained
-from pipeline.tasks.models import saved
 from pipeline.tasks.plates.formats.text import CHARSET
 from pipeline.tasks.plates_text.augment import GEOMETRY, MANIFEST
 from pipeline.tasks.plates_text.model import build_model, ctc_loss, encode
@@ -110,21 +109,12 @@ def fit(
 
 def log_model(model: keras.Model, paths: TaskPaths) -> str:
     """A pyfunc from code (no pickle): plate crop bytes in, `text` and `score` out."""
-    import mlflow
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
-
-    from pipeline.core.serving import requirements
+    from pipeline.core.pyfunc import log_image_model
     from pipeline.tasks.plates_text import serving
 
-    with saved(model, "reader.keras") as model_file:
-        return mlflow.pyfunc.log_model(
-            name="model",
-            python_model=serving.__file__,
-            artifacts={"reader": str(model_file), "config": str(paths.assets_dir / READER_FILE)},
-            signature=ModelSignature(
-                inputs=Schema([ColSpec("binary", "image")]),
-                outputs=Schema([ColSpec("string", "text"), ColSpec("double", "score")]),
-            ),
-            pip_requirements=requirements(),
-        ).model_uri
+    return log_image_model(
+        serving,
+        models={"reader": model},
+        files={"config": paths.assets_dir / READER_FILE},
+        example_size=(160, 48),  # a plate crop
+    )
