@@ -7,7 +7,8 @@ stage, CLI or core module changes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+import inspect
+from typing import Any, TypeVar
 
 from pipeline.core.errors import PipelineError
 from pipeline.tasks.base import (
@@ -48,19 +49,28 @@ STAGES: dict[str, type] = {
     "export": Exports,
 }
 
-if TYPE_CHECKING:  # mypy holds every bound stage function to its protocol's signature
-    _samples: list[Samples[Any]] = [Plates(), Driving(), Captions()]
-    _ingests: list[Ingests[Any]] = [Plates(), PlateText(), Driving(), Captions()]
-    _validates: list[Validates[Any]] = [Plates(), PlateText(), Driving(), Captions()]
-    _augments: list[Augments[Any]] = [Plates(), PlateText(), Driving()]
-    _features: list[ExtractsFeatures[Any]] = [Captions()]
-    _trains: list[Trains[Any]] = [Plates(), PlateText(), Driving(), Captions()]
-    _evaluates: list[Evaluates[Any]] = [Plates(), PlateText(), Driving(), Captions()]
-    _predicts: list[Predicts] = [Plates(), PlateText(), Driving(), Captions()]
-    _refines: list[Refines] = [PlateText()]
-    _exports: list[Exports[Any]] = [PlateText(), Driving()]
-
 T = TypeVar("T")
+
+
+def declaration_errors(task: Task) -> list[str]:
+    """How `task`'s bound stage functions differ from their protocols' signatures (parameter
+    names and kinds), for every protocol its class implements: the one check every task's
+    declaration gets (tests/code/test_task_declarations.py runs it over `TASKS`)."""
+    errors = []
+    for protocol in {*STAGES.values(), Refines}:
+        if not isinstance(task, protocol):
+            continue
+        for name, wanted in vars(protocol).items():
+            if name.startswith("_") or not inspect.isfunction(wanted):
+                continue
+            expected = list(inspect.signature(wanted).parameters.values())[1:]  # no self
+            found = list(inspect.signature(getattr(task, name)).parameters.values())
+            if [(p.name, p.kind) for p in expected] != [(p.name, p.kind) for p in found]:
+                errors.append(
+                    f"{task.name}.{name}{inspect.signature(getattr(task, name))} does not match "
+                    f"{protocol.__name__}.{name}({', '.join(map(str, expected))})"
+                )
+    return errors
 
 
 def tasks_with(stage: str) -> list[str]:
@@ -82,4 +92,4 @@ def task_with(name: str, stage: str, protocol: type[T]) -> T:
     return task
 
 
-__all__ = ["STAGES", "TASKS", "Task", "task_with", "tasks_with"]
+__all__ = ["STAGES", "TASKS", "Task", "declaration_errors", "task_with", "tasks_with"]

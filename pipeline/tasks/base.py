@@ -51,6 +51,11 @@ class Task:
     splits: ClassVar[tuple[str, ...]] = SPLITS
     #: manifest columns the task's own checks read: validation stops, naming any missing one
     label_columns: ClassVar[tuple[str, ...]] = ()
+    #: a run of seconds (tests, smoke runs): overrides of this task's params subsections,
+    #: e.g. {"sample": {"images": 16}, "train": {"epochs": 1}}; `tests/tiny.py` applies them
+    tiny: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: what `dvc plots show` draws: dvc.yaml `plots` entries, paths under reports/<task>/
+    plots: ClassVar[tuple[Any, ...]] = ()
 
     def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
         """Facts about the dataset for the validation report's `dataset` section.
