@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.bench import captions, drive, driving, ingest, project
+from pipeline.bench import captions, drive, driving, export, ingest, project
 from pipeline.bench.case import Case, Goal, largest_difference_below, speedup_at_least
 
 TABLE: tuple[Case[Any], ...] = (
@@ -78,6 +78,45 @@ TABLE: tuple[Case[Any], ...] = (
         note=drive.about,
         clock=drive.median_frame,
         repeats=1,  # one run times every frame; its median and p99 are the figures
+    ),
+    Case(
+        name="drive-latency-tflite",
+        what="`pipeline drive`, telemetry to steer per frame over its socket: the exported "
+        "TFLite file on LiteRT vs the logged model's compiled Keras call",
+        goal=drive.TFLITE_GOAL,
+        inputs=drive.tflite_servers,
+        ours=drive.ours,
+        baseline=drive.book,
+        agree=drive.same_angles,
+        note=drive.about,
+        clock=drive.median_frame,
+        repeats=1,
+    ),
+    Case(
+        name="export-driving",
+        what="steering for one frame at batch 1: the exported TFLite file (LiteRT) and ONNX "
+        "file (ONNX Runtime) vs the Keras model's compiled direct call",
+        goal=export.under_ms(export.DRIVING_GOAL_MS),
+        inputs=export.driving,
+        ours=export.ours,
+        baseline=export.keras_call,
+        agree=export.same_outputs,
+        note=export.about,
+        clock=export.median_input,
+        repeats=1,  # one run times every input; its median and p99 are the figures
+    ),
+    Case(
+        name="export-plates",
+        what="the plate detector's network on one image at batch 1: TFLite and ONNX files vs "
+        "the Keras model's compiled direct call (peak picking, the same for all, not timed)",
+        goal=export.no_slower_than_keras(),
+        inputs=export.plates,
+        ours=export.ours,
+        baseline=export.keras_call,
+        agree=export.same_outputs,
+        note=export.about,
+        clock=export.median_input,
+        repeats=1,
     ),
     Case(
         name="ingest-1m",

@@ -6,6 +6,10 @@ as `pipeline train` logs it (the pyfunc's `angles`, loaded as `pipeline drive --
 it). The book's `drive.py` way: the same server calling `model.predict` per frame on the
 Keras model. Both servers run on free loopback ports, each with a simulator connected (the
 simulator's own wire), for the whole row; every run sends each sample frame once.
+
+The `drive-latency-tflite` row: the same model exported by `pipeline export`'s converter to a
+float32 TFLite file, served by `pipeline drive --model file.tflite` (LiteRT, one thread),
+against the logged model's compiled Keras call (this row's "ours").
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pipeline.tasks.driving.drive.bench import Drove, Latency, SimulatorClient, 
 
 GOAL_MEDIAN_MS = 10.0
 GOAL_RATIO = 20.0
+TFLITE_GOAL_MS = 1.72  # the logged model's median when TFLite steering came (docs/benchmarks.md)
 TOLERANCE = 1e-4  # largest angle difference between the two ways
 
 
@@ -49,8 +54,41 @@ class Servers:
 
 def servers(setup: Setup) -> Servers:
     """Sample frames, the driving model logged and loaded back, both servers started."""
-    from pipeline.tasks.driving.drive.server import INSTALL, check_socketio
     from pipeline.tasks.driving.drive.steering import load_steering, predict_steering
+
+    _check_drive_extra()
+    jpegs = sample_frames(setup)
+    model, source = keras_model(setup, jpegs)
+    logged = log_model(model, setup.folder("drive-model"))
+    with ExitStack() as stack:
+        ours = stack.enter_context(simulator(load_steering(str(logged))))
+        book = stack.enter_context(simulator(predict_steering(model)))
+        return Servers(jpegs, ours, book, source, stack.pop_all())
+
+
+def tflite_servers(setup: Setup) -> Servers:
+    """Sample frames; the model exported to TFLite behind one server, the logged model
+    behind the other."""
+    from pipeline.export.run import convert
+    from pipeline.tasks.driving.drive.steering import exported_steering, load_steering
+
+    _check_drive_extra()
+    jpegs = sample_frames(setup)
+    model, source = keras_model(setup, jpegs)
+    folder = setup.folder("drive-model-tflite")
+    logged = log_model(model, folder)
+    frame = np.zeros((1, 160, 320, 3), np.float32)
+    exported = convert(model, folder / "driving.tflite", "tflite", "none", frame)
+    with ExitStack() as stack:
+        ours = stack.enter_context(simulator(exported_steering(exported)))
+        book = stack.enter_context(simulator(load_steering(str(logged))))
+        source += f", exported as float32 TFLite ({exported.stat().st_size / 1e6:.1f} MB)"
+        return Servers(jpegs, ours, book, source, stack.pop_all())
+
+
+def _check_drive_extra() -> None:
+    """Skip the row, saying how to install them, without the drive server's packages."""
+    from pipeline.tasks.driving.drive.server import INSTALL, check_socketio
 
     try:
         check_socketio()
@@ -59,13 +97,6 @@ def servers(setup: Setup) -> Servers:
         raise Skip(str(err)) from None
     except ImportError:
         raise Skip(f"the simulator's client needs websocket-client: {INSTALL}") from None
-    jpegs = sample_frames(setup)
-    model, source = keras_model(setup, jpegs)
-    logged = log_model(model, setup.folder("drive-model"))
-    with ExitStack() as stack:
-        ours = stack.enter_context(simulator(load_steering(str(logged))))
-        book = stack.enter_context(simulator(predict_steering(model)))
-        return Servers(jpegs, ours, book, source, stack.pop_all())
 
 
 def sample_frames(setup: Setup) -> list[bytes]:
@@ -185,4 +216,29 @@ def judge(measured: Measured[Servers]) -> Verdict:
 
 GOAL: Goal[Servers] = Goal(
     f"median < {GOAL_MEDIAN_MS:g} ms per frame and ratio >= {GOAL_RATIO:g}", judge
+)
+
+
+def judge_tflite(measured: Measured[Servers]) -> Verdict:
+    """The TFLite server's median at most TFLITE_GOAL_MS and no slower than the logged
+    model's server in the same run; median and p99 of both."""
+    tflite, logged = _pooled(measured.ours), _pooled(measured.baseline)
+    ratio = logged.median_ms / tflite.median_ms
+    failed = []
+    if not tflite.median_ms <= TFLITE_GOAL_MS:
+        failed.append(f"median {tflite.median_ms:.2f} ms is above {TFLITE_GOAL_MS:g}")
+    if not ratio >= 1.0:
+        failed.append(f"{ratio:.2f}x the logged model is slower than it")
+    figures = (
+        Figure("TFLite median", tflite.median_ms, "ms"),
+        Figure("TFLite p99", tflite.p99_ms, "ms"),
+        Figure("logged model median", logged.median_ms, "ms"),
+        Figure("logged model p99", logged.p99_ms, "ms"),
+    )
+    notes = tuple(f"goal not met: {reason}" for reason in failed)
+    return Verdict(not failed, ratio, notes=notes, figures=figures)
+
+
+TFLITE_GOAL: Goal[Servers] = Goal(
+    f"median <= {TFLITE_GOAL_MS:g} ms per frame and ratio >= 1", judge_tflite
 )

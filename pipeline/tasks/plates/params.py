@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from pipeline.core.model_params import FinetuneParams
-from pipeline.core.section import ImageSizeLimits, Section
+from pipeline.core.section import ExportParams, ImageSizeLimits, Section
 
 ASPECT = (1.3, 1.4)  # plate width / height (two-line motorbike plates)
 ONE_LINE_ASPECT = (3.5, 4.5)  # one-line car plates
@@ -112,3 +112,8 @@ class PlatesEvaluateParams(Section):
     iou_threshold: float = Field(0.5, gt=0, le=1, description="a detection matches a plate from")
     batch_size: int = Field(16, gt=0)
     grid_images: int = Field(9, ge=1)
+
+
+class PlatesExportParams(ExportParams):
+    tolerance: float = Field(0.02, ge=0, description="test AP50 may drop this much")
+    relative: bool = False

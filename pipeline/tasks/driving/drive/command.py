@@ -59,7 +59,11 @@ def _stop_on_sigterm() -> None:
 
 def drive(
     model: Annotated[
-        str, typer.Option(help="Registered model (or runs:/ URI) that steers.")
+        str,
+        typer.Option(
+            help="Registered model (or runs:/ URI) that steers, or an exported .tflite/.onnx "
+            "file (`pipeline export driving`), run without TensorFlow."
+        ),
     ] = DEFAULT_MODEL,
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port the simulator connects to.")
@@ -78,13 +82,15 @@ def drive(
         str, typer.Option(help="Address to listen on; 0.0.0.0 for a simulator on another host.")
     ] = "127.0.0.1",
 ) -> None:
-    """Drive the Udacity simulator with a registered steering model (the book's `drive.py`).
+    """Drive the Udacity simulator with a steering model (the book's `drive.py`): registered,
+    or a .tflite/.onnx file from `pipeline export driving` (no TensorFlow needed).
 
     Start it, then start the simulator in Autonomous Mode: each camera frame it sends is
     answered with the model's steering angle and a throttle that keeps --speed. Needs the
     `drive` extra (`uv pip install -r requirements/drive.lock`). Ctrl-C stops it.
     """
     from pipeline.core import tracking
+    from pipeline.core.edge import is_exported
     from pipeline.tasks.driving.drive.control import SpeedController
     from pipeline.tasks.driving.drive.driver import Driver
     from pipeline.tasks.driving.drive.record import Recorder
@@ -95,7 +101,8 @@ def drive(
     _check_port(host, port)
     if record is not None:
         _check_record_dir(record)
-    tracking.configure_tracking()
+    if not is_exported(model):  # a file needs no tracking store (nor MLflow)
+        tracking.configure_tracking()
     start = time.perf_counter()
     steer = load_steering(model)
     typer.echo(f"drive: {model} loaded in {time.perf_counter() - start:.1f} s")

@@ -1,9 +1,11 @@
-"""A registered driving model as one compiled call per frame: frame in, angle out.
+"""A driving model as one compiled call per frame: frame in, angle out.
 
 The simulator waits for each answer before it sends the next frame, so the time of one
 frame is the frame rate. `model.predict` (the book's way) builds a dataset and a loop per
 call, tens of milliseconds; here the model is traced once, with a fixed input signature, into
 a `tf.function` called directly, and warmed up at load so the first frame costs no tracing.
+An exported `.tflite` or `.onnx` file (`pipeline export driving`) steers on its runtime
+alone: no MLflow, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -60,6 +62,26 @@ def python_model_steering(python_model: Any) -> Steering:
     return steer
 
 
+def exported_steering(path: Path, threads: int = 1) -> Steering:
+    """An exported driving network (`pipeline.core.edge`) called on a batch of one frame;
+    its tensors allocated now, not on the first frame."""
+    from pipeline.core.edge import ExportedModel
+
+    model = ExportedModel(path, threads=threads)
+    if model.input_shape != FRAME_SHAPE:
+        raise PipelineError(
+            f"{path} takes inputs of shape {model.input_shape}, not the simulator's 160x320 "
+            "RGB frames: not a driving model (`pipeline export driving` makes one)"
+        )
+
+    def steer(frame: np.ndarray) -> float:
+        check_frame(frame)
+        return float(model(frame[None]).reshape(-1)[0])
+
+    steer(np.zeros(FRAME_SHAPE, np.uint8))
+    return steer
+
+
 def predict_steering(model: keras.Model) -> Steering:
     """The book's `drive.py` way, for comparison: one `model.predict` per frame."""
 
@@ -91,11 +113,16 @@ def _download(uri: str) -> Path:
 
 
 def load_steering(uri: str) -> Steering:
-    """The driving model at `uri` (`models:/...`, `runs:/...` or a folder), loaded once.
+    """The driving model at `uri` (`models:/...`, `runs:/...`, a folder, or an exported
+    `.tflite`/`.onnx` file), loaded once.
 
     A pyfunc whose python model has `angles(frames)` is called through it; a Keras flavour
-    model is compiled with `compiled_steering`.
+    model is compiled with `compiled_steering`; an exported file runs on its runtime.
     """
+    from pipeline.core.edge import is_exported
+
+    if is_exported(uri):
+        return exported_steering(Path(uri))
     import mlflow
     from mlflow.models import Model
 
