@@ -24,15 +24,12 @@ from typing import Any
 import yaml
 
 import pipeline
+from pipeline.core.mappings import merged
+from pipeline.tasks import TASKS, tasks_with
 
-# The sample generator's size key per task, and the stages from raw data to test metrics.
-COUNT_KEY = {"plates": "images", "driving": "frames", "captions": "images"}
-STAGES: dict[str, tuple[str, ...]] = {
-    "plates": ("sample", "ingest", "validate", "augment", "train", "evaluate"),
-    "driving": ("sample", "ingest", "validate", "augment", "train", "evaluate"),
-    "captions": ("sample", "ingest", "validate", "features", "train", "evaluate"),
-}
-FULL: dict[str, Any] = {"sizes": (1, 3, 10), "tasks": tuple(STAGES), "base": {}, "last": None}
+#: how many images the full and the quick run take: sizes, tasks (None: every task with a
+#: model), the smallest sizes (per task) and the last stage run
+FULL: dict[str, Any] = {"sizes": (1, 3, 10), "tasks": None, "base": {}, "last": None}
 # quick: the machinery on a few dozen frames, up to `augment`: a stage importing TensorFlow
 # and MLflow costs 15-30 s on 2 cores even on 60 frames, too long for a quick check
 QUICK: dict[str, Any] = {"sizes": (1, 3), "tasks": ("driving",), "base": {"driving": 60},
@@ -72,6 +69,35 @@ class StageRun:
     log: str  # last lines of its output when it failed
 
 
+def producer(task: str, params: dict[str, Any]) -> str:
+    """The task whose `sample` writes `task`'s raw folder (itself, or e.g. plates for
+    plates_text)."""
+    raw_dir = params["data"][task]["raw_dir"]
+    return next(name for name in tasks_with("sample") if params["data"][name]["raw_dir"] == raw_dir)
+
+
+def count_key(task: str, params: dict[str, Any]) -> str:
+    """The sample param that sets `task`'s size (`Samples.sample_size`)."""
+    return TASKS[producer(task, params)].sample_size  # type: ignore[attr-defined]
+
+
+def stages(task: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """(stage, task it runs for) from raw data to test metrics."""
+    prepare = "augment" if task in tasks_with("augment") else "features"
+    return [
+        ("sample", producer(task, params)),
+        *((stage, task) for stage in ("ingest", "validate", prepare, "train", "evaluate")),
+    ]
+
+
+def _no_early_stopping(section: dict[str, Any]) -> None:
+    for key, value in section.items():
+        if key == "patience":
+            section[key] = 99
+        elif isinstance(value, dict):
+            _no_early_stopping(value)
+
+
 def base_params() -> dict[str, Any]:
     """The project's params: ./params.yaml where the bench runs, else the package's own."""
     here = Path("params.yaml")
@@ -82,20 +108,19 @@ def base_params() -> dict[str, Any]:
 def scaled_params(
     params: dict[str, Any], task: str, factor: int, base: dict[str, int], quick: bool
 ) -> dict[str, Any]:
-    """`params` for one task at `factor` times its sample, with fixed epochs, offline."""
-    out = yaml.safe_load(yaml.safe_dump(params))  # a deep copy
-    key = COUNT_KEY[task]
-    count = base.get(task, out["sample"][task][key])
-    out["sample"][task][key] = int(count * factor)
-    out["data"] = {name: {"raw_dir": f"data/sample/{name}"} for name in out["data"]}
-    out["backbone"]["weights"] = "none"
-    train = out["train"][task]
-    if task == "captions":
-        train.update(epochs=1 if quick else 3, patience=99)
-    else:
-        head, finetune = (1, 0) if quick else (2, 1)
-        train["fit"].update(head_epochs=head, finetune_epochs=finetune, patience=99)
-    return dict(out)
+    """`params` for one task at `factor` times its sample, offline, with the task's tiny
+    training (`Task.tiny`: its few epochs and small network) and no early stopping, so that
+    every size does the same work per image."""
+    out = merged(params, {"backbone": {"weights": "none"}})
+    out["data"] = {
+        name: {"raw_dir": f"data/sample/{producer(name, params)}"} for name in out["data"]
+    }
+    source, key = producer(task, params), count_key(task, params)
+    count = base.get(task, out["sample"][source][key])
+    out["sample"][source][key] = int(count * factor)
+    out["train"][task] = merged(out["train"][task], TASKS[task].tiny.get("train", {}))
+    _no_early_stopping(out["train"][task])
+    return out
 
 
 def run_stage(folder: Path, task: str, stage: str, params_file: Path) -> tuple[float, float, str]:
@@ -141,19 +166,19 @@ def measure_all(scratch: Path, quick: bool) -> list[StageRun]:
     plan = QUICK if quick else FULL
     params = base_params()
     runs = []
-    for task in plan["tasks"]:
+    for task in plan["tasks"] or tasks_with("train"):
         for factor in plan["sizes"]:
             folder = scratch / f"{task}-{factor}x"
             folder.mkdir(parents=True, exist_ok=True)
             scaled = scaled_params(params, task, factor, plan["base"], quick)
             params_file = folder / "params.yaml"
             params_file.write_text(yaml.safe_dump(scaled, sort_keys=False))
-            count = scaled["sample"][task][COUNT_KEY[task]]
-            stages = STAGES[task]
+            count = scaled["sample"][producer(task, params)][count_key(task, params)]
+            steps = stages(task, params)
             if plan["last"] is not None:
-                stages = stages[: stages.index(plan["last"]) + 1]
-            for stage in stages:
-                seconds, peak, failure = run_stage(folder, task, stage, params_file)
+                steps = steps[: [stage for stage, _ in steps].index(plan["last"]) + 1]
+            for stage, runs_for in steps:
+                seconds, peak, failure = run_stage(folder, runs_for, stage, params_file)
                 run = StageRun(task, stage, factor, count, seconds, peak, not failure, failure)
                 runs.append(run)
                 print(
@@ -211,7 +236,8 @@ def markdown(runs: list[StageRun], grown: list[Growth], plot_name: str) -> str:
         "## Cost by size (`pipeline bench scale`)",
         "",
         "Each stage in its own process (time and peak RSS include Python and library imports); "
-        "fixed epochs, no early stopping, `backbone.weights: none`. Growth from the smallest "
+        "the tasks' tiny training (`Task.tiny`: fixed epochs, small networks), no early "
+        "stopping, `backbone.weights: none`. Growth from the smallest "
         f"to the largest size: time exponent (1 = linear; goal <= {TIME_EXPONENT_GOAL}) and "
         f"peak-memory ratio (1 = flat; goal <= {MEMORY_RATIO_GOAL}, or at most "
         f"{MEMORY_SLACK_MB} MB more), and the slopes: seconds and MB added per 1,000 more "
@@ -241,8 +267,11 @@ def markdown(runs: list[StageRun], grown: list[Growth], plot_name: str) -> str:
     sizes: dict[str, dict[int, int]] = {}
     for r in runs:
         sizes.setdefault(r.task, {})[r.factor] = r.count
+    params = base_params()
     lines += ["", "Sample sizes: " + "; ".join(
-        f"{task} " + ", ".join(f"{f}x = {n:,} {COUNT_KEY[task]}" for f, n in sorted(by.items()))
+        f"{task} " + ", ".join(
+            f"{f}x = {n:,} {count_key(task, params)}" for f, n in sorted(by.items())
+        )
         for task, by in sizes.items()
     ), "", f"![time and peak memory by size]({plot_name})", ""]  # fmt: skip
     return "\n".join(lines)
@@ -264,7 +293,7 @@ def plot(runs: list[StageRun], path: Path) -> None:
             counts = [r.count for r in done]
             axes[row][0].plot(counts, [r.seconds for r in done], marker="o", label=stage)
             axes[row][1].plot(counts, [r.peak_mb for r in done], marker="o", label=stage)
-        size = f"{task}: sample {COUNT_KEY[task]}"
+        size = f"{task}: sample {count_key(task, base_params())}"
         axes[row][0].set(xscale="log", yscale="log", xlabel=size, ylabel="seconds",
                          title=f"{task}: time per stage")  # fmt: skip
         axes[row][1].set(xscale="log", xlabel=size, ylabel="peak RSS (MB)",

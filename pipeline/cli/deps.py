@@ -20,17 +20,25 @@ def deps(
 ) -> None:
     """List the source files each stage@task of dvc.yaml runs, read from the imports.
 
+    `--write` also writes dvc.yaml's `plots` from the tasks' declarations (`Task.plots`).
+
     dvc.yaml lists one folder per stage@task, `code_deps/<stage>/<task>/`, of links to those
     files: run `pipeline deps --write` after adding or removing an import.
     """
-    from pipeline.core import lineage
+    from pipeline.core import dvc_plots, lineage
+    from pipeline.tasks import TASKS
 
     root = Path.cwd()
+    declared = {name: task.plots for name, task in TASKS.items()}
     if write:
         written = lineage.write_links(root)
         files = sum(len(links) for links in written.values())
         stdout.print(f"{lineage.LINKS_DIR}: {len(written)} folders, {files} links")
-    problems = lineage.stale(root) + lineage.dvc_entries_missing(root)
+        dvc_plots.write(root, declared)
+        stdout.print(f"{dvc_plots.DVC_FILE}: {len(dvc_plots.entries(declared))} plots")
+    problems = (
+        lineage.stale(root) + lineage.dvc_entries_missing(root) + dvc_plots.stale(root, declared)
+    )
     if check or write:
         for problem in problems:
             stderr.print(escape(problem))

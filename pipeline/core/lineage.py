@@ -33,6 +33,8 @@ import yaml
 ROOT_PACKAGE = "pipeline"
 REGISTRY = "pipeline.tasks"
 STAGES_PACKAGE = "pipeline.stages"
+TASK_BASE = "pipeline.tasks.base"  # the stage protocols: the names `*_modules` bind
+STAGE_MODULES = {"data_modules", "model_modules"}  # a task class's modules of stage functions
 LINKS_DIR = Path("code_deps")
 DVC_FILE = Path("dvc.yaml")
 PARAMS_FILE = Path("params.yaml")
@@ -225,7 +227,41 @@ def task_roots(sources: Sources, task: str, members_read: set[str]) -> set[str]:
             continue
         nodes += [*stmt.bases, *stmt.decorator_list]
         nodes += [s for s in stmt.body if _targets(s) & members_read]
+        nodes += _stage_modules_read(sources, task, stmt, members_read)
     return _referenced(sources, task, nodes)
+
+
+def _method_names(sources: Sources, module: str) -> set[str]:
+    """The names of the methods of `module`'s classes (the stage protocols' vocabulary)."""
+    return {
+        node.name
+        for cls in sources.tree(module).body
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+
+def _stage_modules_read(
+    sources: Sources, task: str, cls: ast.ClassDef, members_read: set[str]
+) -> list[ast.AST]:
+    """The names in the class's `data_modules` / `model_modules` whose module defines a
+    member the stage reads (`Task` binds each module's stage functions by name)."""
+    bindings = sources.bindings(task)
+    wanted = members_read & _method_names(sources, TASK_BASE)
+    found: list[ast.AST] = []
+    for stmt in cls.body:
+        if not _targets(stmt) & STAGE_MODULES or not isinstance(stmt, ast.Assign):
+            continue
+        for element in getattr(stmt.value, "elts", []):
+            module = bindings.get(element.id) if isinstance(element, ast.Name) else None
+            if module is None or sources.path(module) is None:
+                continue
+            tree = sources.tree(module)
+            functions = {top.name for top in tree.body if isinstance(top, ast.FunctionDef)}
+            if functions & wanted:
+                found.append(element)
+    return found
 
 
 def code_deps(sources: Sources, stage: str, task: str | None) -> list[Path]:

@@ -35,6 +35,7 @@ def run(task_name: str, config: Config) -> str:
     paths = layout.task_paths(
         task_name, config.raw_dir(task_name), layout.task_reports(task_name) / "evaluation"
     )
+    paths.reports_dir.mkdir(parents=True, exist_ok=True)  # a task may draw nothing there
     model = trainer.load_model(layout.model_path(task_name), paths)
     with tracking.resume_run(layout.run_file(task_name)):
         # what decides the test figures, as tags: params of a finished run cannot change,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -56,6 +57,31 @@ class Task:
     tiny: ClassVar[dict[str, dict[str, Any]]] = {}
     #: what `dvc plots show` draws: dvc.yaml `plots` entries, paths under reports/<task>/
     plots: ClassVar[tuple[Any, ...]] = ()
+    #: the modules of the task's stages, those making its data (sample, ingest, validate,
+    #: augment or features) and those of its model (train, evaluate, predict, export): every
+    #: function one of them defines under a stage's name (`fit` in `training.py`) becomes that
+    #: method of the class, so which protocols below the class implements follows from them
+    data_modules: ClassVar[tuple[ModuleType, ...]] = ()
+    model_modules: ClassVar[tuple[ModuleType, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        members, bound = stage_members(), dict[str, Callable[..., Any]]()
+        for module in (
+            *cls.__dict__.get("data_modules", ()),
+            *cls.__dict__.get("model_modules", ()),
+        ):
+            for name in members & set(vars(module)):
+                function = vars(module)[name]
+                if getattr(function, "__module__", None) != module.__name__:
+                    continue  # imported there, not defined there
+                if name in bound:
+                    raise TypeError(
+                        f"{cls.__name__}: both {bound[name].__module__} and {module.__name__} "
+                        f"define the stage function `{name}`; list one of them"
+                    )
+                bound[name] = function
+                setattr(cls, name, staticmethod(function))
 
     def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
         """Facts about the dataset for the validation report's `dataset` section.
@@ -77,6 +103,9 @@ P_contra = TypeVar("P_contra", bound=Section, contravariant=True)
 # The data stages: every task has them.
 @runtime_checkable
 class Samples(Protocol[P_contra]):
+    #: the key of its sample params that sets how many items it writes, e.g. "images"
+    sample_size: ClassVar[str]
+
     def write_sample(self, out_dir: Path, params: P_contra, seed: int) -> None:
         """A small synthetic dataset in the real on-disk format, into `out_dir`."""
 
@@ -238,3 +267,18 @@ class Refines(Protocol):
 
     def refine(self, images: list[Path], predictions: pd.DataFrame, model: Any) -> pd.DataFrame:
         """`predictions` of `refinement.of`, in its own columns, with what `model` adds."""
+
+
+def stage_members() -> set[str]:
+    """The names a task's `stages` may bind: the functions of every stage protocol, and
+    `summarize`."""
+    protocols = (Samples, Ingests, Validates, Augments, ExtractsFeatures, Trains, Evaluates)
+    protocols += (Exports, Predicts, Refines)  # type: ignore[assignment]
+    names = {"summarize"}
+    for protocol in protocols:
+        names |= {
+            name
+            for name, value in vars(protocol).items()
+            if not name.startswith("_") and callable(value) and not isinstance(value, type)
+        }
+    return names

@@ -8,6 +8,8 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.tasks import tasks_with
+from tests.tiny import tiny_params
 
 REPO = Path(__file__).parents[2]
 runner = CliRunner()
@@ -16,12 +18,7 @@ runner = CliRunner()
 @pytest.fixture
 def tiny_project(tmp_path, monkeypatch):
     """A working folder with params.yaml shrunk to a few items per task."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["sample"]["plates"]["images"] = 12
-    params["sample"]["driving"]["frames"] = 60
-    params["sample"]["captions"]["images"] = 16
-    params["validate"]["max_rejected_fraction"] = 0.25
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params()))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -71,7 +68,7 @@ def test_validate_before_ingest_is_one_line_naming_the_command(tiny_project):
     )
 
 
-@pytest.mark.parametrize("task", ["plates", "driving", "captions"])
+@pytest.mark.parametrize("task", tasks_with("sample"))
 def test_sample_ingest_validate_reconcile(tiny_project, task):
     for stage in ("sample", "ingest", "validate"):
         result = runner.invoke(app, [stage, task])

@@ -7,53 +7,29 @@ registered again (e.g. after DVC restored the training from its run cache).
 """
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.tasks import TASKS, tasks_with
+from tests.tiny import processed_by, raw_producers, tiny_params
 
 pytestmark = pytest.mark.train
 
-REPO = Path(__file__).parents[2]
 PARAMS = "tiny.yaml"  # not params.yaml: proves every stage reads the file --params names
 runner = CliRunner()
 
-#: task -> (stage that makes its processed folder, primary metric, baseline key)
-TASKS = {
-    "plates": ("augment", "test_ap50", "ap50"),
-    "driving": ("augment", "test_mse", "mse"),
-    "captions": ("features", "test_bleu4", "bleu4"),
-}
-
-
-def _tiny(params: dict) -> None:
-    """A few images per task, one epoch, small networks, no pretrained weights to fetch."""
-    params["sample"]["plates"]["images"] = 16
-    params["sample"]["driving"]["frames"] = 60
-    params["sample"]["captions"]["images"] = 16
-    params["ingest"]["driving"]["segment_frames"] = 10
-    params["validate"]["max_rejected_fraction"] = 0.25
-    params["backbone"]["weights"] = "none"
-    params["augment"]["plates"]["copies"] = 1
-    params["augment"]["driving"]["copies"] = 1
-    params["features"]["captions"]["image_size"] = 32
-    params["train"]["plates"].update(input_size=[64, 96], head_width=8, batch_size=8)
-    params["train"]["plates"]["fit"].update(head_epochs=1, finetune_epochs=0)
-    params["train"]["driving"]["fit"].update(head_epochs=1, finetune_epochs=0)
-    params["train"]["captions"].update(epochs=1, units=16, embedding_dim=8)
-    params["train"]["captions"]["text"]["min_word_count"] = 2
-    params["train"]["captions"]["val_from_train"] = 0.25  # 16 images: val has 2
-    params["evaluate"]["captions"]["beam_size"] = 2
+#: every task with a model, from the registry
+MODEL_TASKS = tasks_with("train")
 
 
 @pytest.fixture
 def project(embedded_store):
     """tmp project (cwd) with its own MLflow store and a tiny params file."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    _tiny(params)
+    params = tiny_params()
+    params["backbone"]["weights"] = "none"  # no shared backbone to pretrain first
     (embedded_store / PARAMS).write_text(yaml.safe_dump(params, sort_keys=False))
     return embedded_store
 
@@ -64,13 +40,16 @@ def _invoke(*args: str) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("task", MODEL_TASKS)
 def test_train_evaluate_register_on_one_epoch(project, task):
     import mlflow
 
-    prepare, primary, short = TASKS[task]
-    for stage in ("sample", "ingest", "validate", prepare):
+    params = yaml.safe_load((project / PARAMS).read_text())
+    for producer in raw_producers(task, params):
+        _invoke("sample", producer)
+    for stage in ("ingest", "validate", processed_by(task)):
         _invoke(stage, task)
+    primary = TASKS[task].primary_metric.name
 
     assert f"{task}: trained" in _invoke("train", task)
     assert (project / f"models/{task}/model.keras").is_file()
@@ -80,7 +59,7 @@ def test_train_evaluate_register_on_one_epoch(project, task):
     assert primary in printed and "baseline" in printed
     metrics = json.loads((project / f"reports/{task}/metrics.json").read_text())
     assert isinstance(metrics[primary], float)
-    assert isinstance(metrics["baseline"][short], float)
+    assert isinstance(metrics["baseline"][primary.removeprefix("test_")], float)
     assert isinstance(metrics["beats_baseline"], bool)
 
     assert f"registered version 1 as models:/{task}@candidate" in _invoke("register", task)

@@ -8,7 +8,9 @@ import yaml
 from typer.testing import CliRunner
 
 from pipeline import predict
-from pipeline.cli import app, tasks_with
+from pipeline.cli import app
+from pipeline.tasks import TASKS, tasks_with
+from tests.tiny import raw_producers, tiny_params
 
 REPO = Path(__file__).parents[2]
 runner = CliRunner()
@@ -42,7 +44,7 @@ def note(tmp_path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("task", ["captions", "driving", "plates"])
+@pytest.mark.parametrize("task", tasks_with("predict"))
 def test_predict_on_a_text_file_says_it_is_not_an_image(task, note, no_model):
     line = one_line_error(runner.invoke(app, ["predict", task, str(note)]))
     assert line == f"error: {note} is not a JPEG, PNG or BMP image: give the image files themselves"
@@ -97,24 +99,34 @@ def test_a_model_that_cannot_be_loaded_is_one_line(tmp_path, write_image, monkey
     assert "cannot load" in line and "pipeline models" in line
 
 
-@pytest.mark.parametrize(
-    ("stage", "task", "have"),
-    [("augment", "captions", "plates, plates_text, driving"), ("features", "driving", "captions")],
-)
+#: (stage, a task without it) for the optional stages
+WITHOUT = [
+    (stage, next(name for name in TASKS if name not in tasks_with(stage)))
+    for stage in ("augment", "features", "sample")
+]
+
+
+@pytest.mark.parametrize(("stage", "task"), WITHOUT)
 def test_a_stage_the_task_does_not_have_is_refused_before_anything_runs(
-    tmp_path, monkeypatch, stage, task, have
+    tmp_path, monkeypatch, stage, task
 ):
+    have = ", ".join(tasks_with(stage))
     monkeypatch.chdir(tmp_path)  # no params.yaml here: reading the params would fail first
     line = one_line_error(runner.invoke(app, [stage, task]))
     assert line.startswith(f"error: {task} has no `{stage}` stage; tasks that have one: {have}")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stages_are_offered_by_the_tasks_that_implement_their_protocol():
-    assert tasks_with("augment") == ["plates", "plates_text", "driving"]
-    assert tasks_with("features") == ["captions"]
-    assert tasks_with("sample") == ["plates", "driving", "captions"]  # plates_text reads plates
-    assert tasks_with("train") == ["plates", "plates_text", "driving", "captions"]
+def test_every_task_can_be_run_end_to_end_from_its_declaration():
+    """Data stages for all; a model only with one way to its processed folder; a task with no
+    sample of its own reads the raw folder of one that has."""
+    params = tiny_params()
+    for name in TASKS:
+        assert name in tasks_with("ingest") and name in tasks_with("validate"), name
+        if name in tasks_with("train"):
+            assert (name in tasks_with("augment")) != (name in tasks_with("features")), name
+            assert name in tasks_with("evaluate") and name in tasks_with("predict"), name
+        assert raw_producers(name, params), f"{name}: no task samples its raw folder"
 
 
 def test_a_driving_log_with_binary_bytes_is_a_rejected_row_not_a_crash(tmp_path, monkeypatch):

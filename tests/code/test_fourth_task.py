@@ -1,6 +1,6 @@
-"""A fourth dataset needs its own package, its params sections and its name in one list.
+"""A new dataset needs its own package, its params sections and its name in one list.
 
-`tests/fourth` defines `shapes` outside `pipeline/`; a fresh process adds it to
+`tests/shapes_task` defines `shapes` outside `pipeline/`; a fresh process adds it to
 `pipeline.tasks.TASKS` (the one list) before anything reads the registry, then runs the
 real CLI's sample -> ingest -> validate and asks DVC which stages dvc.yaml now has.
 """
@@ -13,12 +13,14 @@ from pathlib import Path
 
 import yaml
 
+from tests.shapes_task import params_sections
+
 ROOT = Path(__file__).resolve().parents[2]
 
 RUN_WITH_SHAPES = """
 import sys
 import pipeline.tasks
-from tests.fourth import Shapes
+from tests.shapes_task import Shapes
 pipeline.tasks.TASKS["shapes"] = Shapes()  # the one list; nothing else is edited
 from pipeline.cli import app
 app(sys.argv[1:])
@@ -27,10 +29,8 @@ app(sys.argv[1:])
 
 def _params_with_shapes(folder: Path) -> Path:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["data"]["shapes"] = {"raw_dir": "data/sample/shapes"}
-    params["sample"]["shapes"] = {"images": 12}
-    params["ingest"]["shapes"] = {"val_fraction": 0.25, "test_fraction": 0.25}
-    params["validate"]["shapes"] = {"min_width": 16, "min_height": 16}
+    for section, values in params_sections().items():
+        params[section]["shapes"] = values
     params["validate"]["max_rejected_fraction"] = 0.1
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=False))
@@ -50,7 +50,7 @@ def _pipeline(folder: Path, *args: str) -> str:
     return done.stdout
 
 
-def test_a_fourth_task_runs_sample_ingest_validate_with_no_pipeline_edit(tmp_path):
+def test_a_new_task_runs_sample_ingest_validate_with_no_pipeline_edit(tmp_path):
     _params_with_shapes(tmp_path)
     assert "wrote 13 files" in _pipeline(tmp_path, "sample", "shapes")
     with (tmp_path / "data/sample/shapes/labels.csv").open("a") as labels:
@@ -82,5 +82,8 @@ def test_dvc_yaml_fans_its_stages_out_over_the_new_task_with_no_edit(tmp_path):
         [dvc, "stage", "list", "--name-only"], cwd=tmp_path, capture_output=True, text=True
     )
     stages = set(listed.stdout.split())
-    assert {"sample@shapes", "ingest@shapes", "validate@shapes", "pretext@shapes"} <= stages
-    assert "train@shapes" not in stages  # no model section: no model stages
+    assert {
+        f"{stage}@shapes"
+        for stage in ("sample", "ingest", "validate", "pretext", "augment", "train", "register")
+    } <= stages
+    assert "features@shapes" not in stages  # its processed folder comes from augment

@@ -160,3 +160,16 @@ def test_dvc_status_names_exactly_the_stages_whose_code_changed(tmp_path):
     changed = _changed(tmp_path)
     assert "features@captions" in changed
     assert all(name.endswith("@captions") for name in changed), changed
+
+
+def test_dvc_yaml_plots_are_the_tasks_declarations():
+    from pipeline.core import dvc_plots
+    from pipeline.tasks import TASKS
+
+    declared = {name: task.plots for name, task in TASKS.items()}
+    assert dvc_plots.stale(ROOT, declared) == []  # else: `pipeline deps --write`
+    more = {**declared, "shapes": ("evaluation/confusion.png",)}
+    assert dvc_plots.stale(ROOT, more) == ["dvc.yaml: `plots` is stale"]
+    text = dvc_plots.rewritten((ROOT / "dvc.yaml").read_text(), more)
+    assert text.endswith("  - reports/shapes/evaluation/confusion.png\n")
+    assert text.split("\nplots:\n")[0] == (ROOT / "dvc.yaml").read_text().split("\nplots:\n")[0]

@@ -8,25 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.dvc_project import DVC, copy_repository, edit_params, run
+from pipeline.tasks import TASKS
+from tests import shapes_task
+from tests.e2e.dvc_project import DVC, add_task, copy_repository, edit_params, run
+from tests.tiny import tiny_params
+
+#: a fifth task, defined only in its own package: it must reach the registry like the others
+FIFTH = "shapes"
 
 
 def _tiny(params: dict) -> None:
-    params["sample"]["plates"]["images"] = 20
-    params["sample"]["driving"]["frames"] = 120
-    params["sample"]["captions"]["images"] = 16
-    params["ingest"]["driving"]["segment_frames"] = 10
-    params["validate"]["max_rejected_fraction"] = 0.25
-    params["pretrain"].update(images_per_task=8, epochs=1, image_size=32)
-    params["augment"]["plates"]["copies"] = 1
-    params["train"]["plates"].update(input_size=[64, 96], head_width=8)
-    params["train"]["plates"]["fit"].update(head_epochs=1, finetune_epochs=1)
-    params["train"]["driving"]["fit"].update(head_epochs=1, finetune_epochs=0)
-    params["train"]["captions"].update(epochs=1, units=16, embedding_dim=8)
-    params["train"]["captions"]["text"]["min_word_count"] = 2
-    params["train"]["captions"]["val_from_train"] = 0.25  # 16 images: val has 2
-    params["augment"]["plates_text"]["copies"] = 1
-    params["train"]["plates_text"].update(epochs=1)
+    params.update(tiny_params(params, {**TASKS, FIFTH: shapes_task.Shapes()}))
 
 
 @dataclass
@@ -51,6 +43,8 @@ class Repro:
 def repro(tmp_path_factory) -> Repro:
     project = tmp_path_factory.mktemp("repro") / "project"
     copy_repository(project)
+    package = Path(shapes_task.__file__).parent
+    add_task(project, package, FIFTH, "Shapes", shapes_task.params_sections())
     edit_params(project, _tiny)
     return Repro(project, run(project, *DVC, "repro"))
 

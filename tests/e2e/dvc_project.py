@@ -35,6 +35,31 @@ def copy_repository(target: Path) -> None:
     git(target, "config", "user.email", "e2e@example.invalid")
 
 
+def add_task(
+    project: Path, package: Path, name: str, class_name: str, params: dict[str, dict]
+) -> None:
+    """What a new task's author does: its package under pipeline/tasks/, its class in
+    `TASKS`, its params sections; then `pipeline deps --write` links its stages' code."""
+    shutil.copytree(
+        package, project / "pipeline/tasks" / name, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    registry = project / "pipeline/tasks/__init__.py"
+    source = registry.read_text().replace(
+        "\nTASKS: dict[str, Task] = {",
+        f"from pipeline.tasks.{name} import {class_name}\n\nTASKS: dict[str, Task] = {{",
+    )
+    source = source.replace("Captions())", f"Captions(), {class_name}())")
+    assert f"{class_name}())" in source, "the TASKS tuple moved: update add_task"
+    registry.write_text(source)
+
+    def with_sections(all_params: dict) -> None:
+        for section, values in params.items():
+            all_params[section][name] = values
+
+    edit_params(project, with_sections)
+    run(project, "pipeline", "deps", "--write")
+
+
 def git(project: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=project, capture_output=True, text=True, check=True
@@ -55,7 +80,11 @@ def edit_params(project: Path, change: Callable[[dict[str, Any]], None]) -> None
 
 def run(project: Path, *args: str) -> str:
     """Run a command with the venv's `pipeline` on PATH and the embedded MLflow store."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(project),  # the copy's own code, not the checkout's
+    }
     env.pop("MLFLOW_TRACKING_URI", None)
     env.pop("MLFLOW_REGISTRY_URI", None)  # exported by any earlier mlflow.set_registry_uri
     done = subprocess.run(list(args), cwd=project, env=env, capture_output=True, text=True)

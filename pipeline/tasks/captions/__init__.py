@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pipeline.core.dvc_plots import loss_history
 from pipeline.tasks import models
 from pipeline.tasks.base import PredictOption, PrimaryMetric, Task
 from pipeline.tasks.captions import checks, ingest, predicting, sample, training
@@ -29,19 +30,31 @@ class Captions(Task):
         "train": CaptionsTrainParams,
         "evaluate": CaptionsEvaluateParams,
     }
+    sample_size = "images"
+    tiny = {
+        "sample": {"images": 16},
+        "features": {"image_size": 32},
+        # 16 images: val has 2
+        "train": {
+            "epochs": 1,
+            "units": 16,
+            "embedding_dim": 8,
+            "val_from_train": 0.25,
+            "text": {"min_word_count": 2},
+        },
+        "evaluate": {"beam_size": 2},
+    }
+    plots = (
+        loss_history(
+            "Captioner: training and validation loss", "loss (cross-entropy, nats per token)"
+        ),
+        "evaluation/test_captions.png",
+        "features/probe.png",
+    )
     image_columns = ("image",)
     group_column = "image_id"
     primary_metric: ClassVar[PrimaryMetric] = evaluating.PRIMARY
     predict_options: ClassVar[tuple[PredictOption, ...]] = predicting.OPTIONS
 
-    write_sample = staticmethod(sample.write_sample)
-    read_raw = staticmethod(ingest.read_raw)
-    label_checks = staticmethod(checks.label_checks)
-    expectations = staticmethod(checks.expectations)
-    summarize = staticmethod(checks.summarize)
-    features = staticmethod(featuring.features)
-    fit = staticmethod(training.fit)
-    load_model = staticmethod(models.load_model)
-    log_model = staticmethod(training.log_model)
-    evaluate = staticmethod(evaluating.evaluate)
-    prediction_lines = staticmethod(predicting.prediction_lines)
+    data_modules = (sample, ingest, checks, featuring)
+    model_modules = (training, models, evaluating, predicting)

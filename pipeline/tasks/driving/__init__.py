@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from pipeline.core.dvc_plots import curve, loss_history
 from pipeline.core.splits import SPLITS
 from pipeline.tasks import models
 from pipeline.tasks.base import PredictOption, PrimaryMetric, Task
 from pipeline.tasks.driving import augment as augmenting
-from pipeline.tasks.driving import checks, exporting, ingest, predicting, sample, summary, training
+from pipeline.tasks.driving import (
+    checks,
+    exporting,
+    ingest,
+    predicting,
+    sample,
+    summary,
+    training,
+)
 from pipeline.tasks.driving import evaluate as evaluating
 from pipeline.tasks.driving.params import (
     DrivingAugmentParams,
@@ -33,6 +42,40 @@ class Driving(Task):
         "evaluate": DrivingEvaluateParams,
         "export": DrivingExportParams,
     }
+    sample_size = "frames"
+    tiny = {
+        "sample": {"frames": 120},
+        "ingest": {"segment_frames": 10},
+        "augment": {"copies": 1},
+        "train": {"fit": {"head_epochs": 1, "finetune_epochs": 0}},
+    }
+    plots = (
+        loss_history(
+            "Steering model: training and validation loss",
+            "loss (MSE, steering²; steering in [-1, 1])",
+            "epoch (from 0, over both training phases)",
+        ),
+        curve(
+            "augment/steering_histogram.json",
+            "steering",
+            "count",
+            "Steering angles of the train split, before and after augmentation",
+            "steering (bin centre, -1 = full left, 1 = full right)",
+            "frames (count)",
+            template="before_after_histogram",
+        ),
+        curve(
+            "evaluation/predictions.json",
+            "frame",
+            ["actual", "predicted"],
+            "Steering on the test split: true and predicted",
+            "test frame (time order, from 0)",
+            "steering (-1 = full left, 1 = full right)",
+        ),
+        "augment/steering_histogram.png",
+        "evaluation/steering_over_time.png",
+        "evaluation/predicted_vs_true.png",
+    )
     image_columns = ("center", "left", "right")
     group_column = "segment"
     label_columns = ("steering", "throttle", "brake", "speed", "recording", "log")
@@ -41,21 +84,8 @@ class Driving(Task):
     primary_metric: ClassVar[PrimaryMetric] = evaluating.PRIMARY
     predict_options: ClassVar[tuple[PredictOption, ...]] = predicting.OPTIONS
 
-    write_sample = staticmethod(sample.write_sample)
-    read_raw = staticmethod(ingest.read_raw)
-    label_checks = staticmethod(checks.label_checks)
-    expectations = staticmethod(checks.expectations)
-    summarize = staticmethod(summary.summarize)
-    augment = staticmethod(augmenting.augment)
-    write_augment_reports = staticmethod(augmenting.write_augment_reports)
-    fit = staticmethod(training.fit)
-    load_model = staticmethod(models.load_model)
-    log_model = staticmethod(training.log_model)
-    evaluate = staticmethod(evaluating.evaluate)
-    prediction_lines = staticmethod(predicting.prediction_lines)
-    export_ready = staticmethod(exporting.export_ready)
-    export_data = staticmethod(exporting.export_data)
-    serve_exported = staticmethod(exporting.serve_exported)
+    data_modules = (sample, ingest, checks, summary, augmenting)
+    model_modules = (training, models, evaluating, predicting, exporting)
 
     def commands(self) -> list[Callable[..., None]]:
         """`pipeline drive`: the champion drives the Udacity simulator (the `drive` extra)."""

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pipeline.core.dvc_plots import curve, loss_history
 from pipeline.tasks.base import PredictOption, PrimaryMetric, Task
 from pipeline.tasks.plates import augment as augmenting
-from pipeline.tasks.plates import checks, ingest, plots, predicting, sample, training
+from pipeline.tasks.plates import (
+    checks,
+    exporting,
+    ingest,
+    predicting,
+    sample,
+    training,
+)
 from pipeline.tasks.plates import evaluate as evaluating
+from pipeline.tasks.plates import plots as plotting
 from pipeline.tasks.plates.formats import report
 from pipeline.tasks.plates.params import (
     PlatesAugmentParams,
     PlatesEvaluateParams,
+    PlatesExportParams,
     PlatesIngestParams,
     PlatesSampleParams,
     PlatesTrainParams,
@@ -28,22 +38,41 @@ class Plates(Task):
         "augment": PlatesAugmentParams,
         "train": PlatesTrainParams,
         "evaluate": PlatesEvaluateParams,
+        "export": PlatesExportParams,
     }
+    sample_size = "images"
+    tiny = {
+        "sample": {"images": 20},
+        "augment": {"copies": 1},
+        "train": {
+            "input_size": [64, 96],
+            "head_width": 8,
+            "batch_size": 8,
+            "fit": {"head_epochs": 1, "finetune_epochs": 1},
+        },
+    }
+    plots = (
+        loss_history(
+            "Plates detector: training and validation loss",
+            "loss (detector focal + box terms per plate, unitless)",
+            "epoch (from 0, over both training phases)",
+        ),
+        curve(
+            "evaluation/pr_curve.json",
+            "recall",
+            "precision",
+            "Plates: precision-recall on the test split (IoU >= 0.5, COCO)",
+            "recall (fraction of plates found, 0-1)",
+            "precision (fraction of boxes correct, 0-1)",
+        ),
+        "augment/augmented_samples.png",
+        "evaluation/precision_recall.png",
+        "evaluation/test_detections.png",
+    )
     image_columns = ("image",)
     group_column = "photo"  # copies an export made of one photo share a split
     primary_metric: ClassVar[PrimaryMetric] = evaluating.PRIMARY
     predict_options: ClassVar[tuple[PredictOption, ...]] = predicting.OPTIONS
 
-    write_sample = staticmethod(sample.write_sample)
-    read_raw = staticmethod(ingest.read_raw)
-    label_checks = staticmethod(checks.label_checks)
-    expectations = staticmethod(checks.expectations)
-    #: which layout each dataset folder was read as, and what came from it
-    summarize = staticmethod(report.summarize)
-    augment = staticmethod(augmenting.augment)
-    write_augment_reports = staticmethod(plots.write_augment_reports)
-    fit = staticmethod(training.fit)
-    load_model = staticmethod(training.load_model)
-    log_model = staticmethod(training.log_model)
-    evaluate = staticmethod(evaluating.evaluate)
-    prediction_lines = staticmethod(predicting.prediction_lines)
+    data_modules = (sample, ingest, checks, report, augmenting, plotting)
+    model_modules = (training, evaluating, predicting, exporting)

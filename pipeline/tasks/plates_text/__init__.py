@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pipeline.core.dvc_plots import loss_history
 from pipeline.tasks import models
 from pipeline.tasks.base import PredictOption, PrimaryMetric, Refinement, Task
 from pipeline.tasks.plates_text import augment as augmenting
-from pipeline.tasks.plates_text import checks, exporting, ingest, predicting, summary, training
+from pipeline.tasks.plates_text import (
+    checks,
+    exporting,
+    ingest,
+    predicting,
+    summary,
+    training,
+)
 from pipeline.tasks.plates_text import evaluate as evaluating
 from pipeline.tasks.plates_text.params import (
     PlateTextAugmentParams,
@@ -34,6 +42,13 @@ class PlateText(Task):
         "evaluate": PlateTextEvaluateParams,
         "export": PlateTextExportParams,
     }
+    tiny = {"augment": {"copies": 1}, "train": {"epochs": 1}}
+    plots = (
+        loss_history("Plate reader: training and validation loss", "loss (CTC, nats per plate)"),
+        "augment/augment_grid.png",
+        "evaluation/position_confusions.png",
+        "evaluation/test_readings.png",
+    )
     image_columns = ("image",)
     group_column = "group"  # photos linked by a shared plate text: one vehicle, one split
     primary_metric: ClassVar[PrimaryMetric] = evaluating.PRIMARY
@@ -41,18 +56,5 @@ class PlateText(Task):
     refinement: ClassVar[Refinement] = predicting.REFINEMENT
     predict_options: ClassVar[tuple[PredictOption, ...]] = predicting.OPTIONS
 
-    read_raw = staticmethod(ingest.read_raw)
-    label_checks = staticmethod(checks.label_checks)
-    expectations = staticmethod(checks.expectations)
-    summarize = staticmethod(summary.summarize)
-    augment = staticmethod(augmenting.augment)
-    write_augment_reports = staticmethod(augmenting.write_augment_reports)
-    fit = staticmethod(training.fit)
-    load_model = staticmethod(models.load_model)
-    log_model = staticmethod(training.log_model)
-    evaluate = staticmethod(evaluating.evaluate)
-    refine = staticmethod(predicting.refine)
-    prediction_lines = staticmethod(predicting.prediction_lines)
-    export_ready = staticmethod(exporting.export_ready)
-    export_data = staticmethod(exporting.export_data)
-    serve_exported = staticmethod(exporting.serve_exported)
+    data_modules = (ingest, checks, summary, augmenting)
+    model_modules = (training, models, evaluating, predicting, exporting)
