@@ -84,8 +84,9 @@ exp: install ## dvc exp run, params.yaml put back if it fails: make exp ARGS="-S
 test: install-dev ## Run the whole test suite
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+# PIPELINE_TESTS_NO_SERVERS: tests/servers.py fails a test that starts a server unmarked.
 test-fast: install-dev ## Tests without training, dvc repro or servers (under 2 min)
-	$(BIN)/pytest -m "not slow and not train" -q -n 2 --dist loadgroup
+	PIPELINE_TESTS_NO_SERVERS=1 $(BIN)/pytest -m "not slow and not train and not server" -q -n 2 --dist loadgroup
 
 lint: install-dev ## Lint and type-check
 	$(BIN)/ruff check pipeline tests

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+#: set by `make test-fast`, which deselects the tests marked `server`: one unmarked fails
+NO_SERVERS = "PIPELINE_TESTS_NO_SERVERS"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -30,6 +33,8 @@ def _running(
     """`command` started in its own process group, yielded once `ready_url` answers (a failed
     start fails the test with the end of `log`), stopped by process group: both servers
     start worker processes."""
+    if os.environ.get(NO_SERVERS):
+        pytest.fail(f"{NO_SERVERS} is set (`make test-fast`): mark this test `server`")
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

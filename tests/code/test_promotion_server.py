@@ -14,6 +14,8 @@ from pipeline.core.registry import history  # noqa: E402
 from pipeline.tasks.base import PrimaryMetric  # noqa: E402
 from tests.servers import mlflow_server  # noqa: E402
 
+pytestmark = pytest.mark.server
+
 MSE = PrimaryMetric("test_mse", greater_is_better=False)
 
 

@@ -28,7 +28,7 @@ socketio = pytest.importorskip(
     reason="python-socketio 4.x not installed: uv pip install -r requirements/drive.lock",
 )
 
-pytestmark = pytest.mark.slow  # a server process per test
+pytestmark = [pytest.mark.slow, pytest.mark.server]  # a server process per test
 
 RECORDING = realdata_dir("driving") / "WyckliffeAluga__sdc-training-datasets" / "data"
 FRAMES = 20  # ingest splits a recording of 16 frames or more

@@ -19,7 +19,7 @@ import pytest
 from tests.servers import model_server
 
 # the session's tiny `dvc repro` (conftest.py) is made once per worker: one worker
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("repro")]
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("repro")]
 
 #: a sample image of each task, relative to the project, and the columns its model answers
 SAMPLES = {

@@ -24,7 +24,7 @@ from pipeline.core import layout  # noqa: E402
 from tests.e2e.test_tracking_server import PARAMS, _pipeline, _train_and_evaluate  # noqa: E402
 from tests.servers import auth_mlflow_server  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 PASSWORDS = {"sci": "scientist-secret-4711", "boss": "maintainer-secret-0815"}
 REGISTER = ("register", "driving", "--params", str(PARAMS))

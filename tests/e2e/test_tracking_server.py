@@ -32,7 +32,7 @@ from pipeline.core.io import write_json  # noqa: E402
 from pipeline.tasks import TASKS  # noqa: E402
 from tests.servers import free_port, mlflow_server  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
 
