@@ -85,18 +85,9 @@ class Sources:
             if module not in self._imports:
                 self._imports[module] = self.imported(module, self.tree(module))
             return self._imports[module]
-        found: set[str] = set()
-        for stmt in ast.walk(node):
-            if isinstance(stmt, ast.Import):
-                found |= {alias.name for alias in stmt.names if self.path(alias.name)}
-            elif isinstance(stmt, ast.ImportFrom):
-                base = self._absolute(module, stmt.module, stmt.level)
-                if self.path(base) is None:
-                    continue
-                for alias in stmt.names:
-                    child = f"{base}.{alias.name}"
-                    found.add(child if self.path(child) else base)
-        return found
+        return {
+            loaded for stmt in ast.walk(node) for _, _, loaded in self._imports_in(module, stmt)
+        }
 
     def names_read(self, module: str) -> set[str]:
         """The attribute names `module` reads, and the names it gives `getattr`/`hasattr`."""
@@ -119,22 +110,29 @@ class Sources:
     def bindings(self, module: str) -> dict[str, str]:
         """Name -> module for the module-level imports of `module` (`from m import f` binds
         `f` to `m`; `from p import sub` binds `sub` to the submodule `p.sub`)."""
-        names: dict[str, str] = {}
-        for stmt in self.tree(module).body:
-            if isinstance(stmt, ast.Import):
-                for alias in stmt.names:
-                    if self.path(alias.name):
-                        names[alias.asname or alias.name.split(".")[0]] = (
-                            alias.name if alias.asname else alias.name.split(".")[0]
-                        )
-            elif isinstance(stmt, ast.ImportFrom):
-                base = self._absolute(module, stmt.module, stmt.level)
-                if self.path(base) is None:
-                    continue
-                for alias in stmt.names:
-                    child = f"{base}.{alias.name}"
-                    names[alias.asname or alias.name] = child if self.path(child) else base
-        return names
+        return {
+            name: bound
+            for stmt in self.tree(module).body
+            for name, bound, _ in self._imports_in(module, stmt)
+        }
+
+    def _imports_in(self, module: str, stmt: ast.AST) -> Iterator[tuple[str, str, str]]:
+        """(name bound, module it names, module loaded) of each `pipeline` module an import
+        statement of `module` loads: `import a.b` binds `a` and loads `a.b`."""
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if self.path(alias.name):
+                    top = alias.name.split(".")[0]
+                    bound = alias.name if alias.asname else top
+                    yield alias.asname or top, bound, alias.name
+        elif isinstance(stmt, ast.ImportFrom):
+            base = self._absolute(module, stmt.module, stmt.level)
+            if self.path(base) is None:
+                return
+            for alias in stmt.names:
+                child = f"{base}.{alias.name}"
+                loaded = child if self.path(child) else base
+                yield alias.asname or alias.name, loaded, loaded
 
     def _absolute(self, module: str, name: str | None, level: int) -> str:
         if level == 0:
@@ -228,7 +226,10 @@ def task_roots(sources: Sources, task: str, members_read: set[str]) -> set[str]:
         nodes += [*stmt.bases, *stmt.decorator_list]
         nodes += [s for s in stmt.body if _targets(s) & members_read]
         nodes += _stage_modules_read(sources, task, stmt, members_read)
-    return _referenced(sources, task, nodes)
+    found = _referenced(sources, task, nodes)
+    if "params" in members_read and sources.path(f"{task}.params"):
+        found.add(f"{task}.params")  # `Task.params`: the models its stage functions take
+    return found
 
 
 def _method_names(sources: Sources, module: str) -> set[str]:

@@ -42,7 +42,8 @@ class Task:
     """A dataset's declaration; its stages are the protocols below that its class implements."""
 
     name: ClassVar[str]
-    #: params model of this task's subsection of each stage section, e.g. {"sample": ...}
+    #: params model of this task's subsection of each stage section, e.g. {"sample": ...}:
+    #: the type of the `params` parameter of its stage functions, unless declared
     params: ClassVar[dict[str, type[Section]]]
     #: manifest columns holding image paths (relative to the raw root)
     image_columns: ClassVar[tuple[str, ...]]
@@ -82,6 +83,8 @@ class Task:
                     )
                 bound[name] = function
                 setattr(cls, name, staticmethod(function))
+        if bound:
+            cls.params = {**params_models(cls.__name__, bound), **cls.__dict__.get("params", {})}
 
     def summarize(self, manifest: pd.DataFrame, valid: pd.DataFrame) -> dict[str, Any]:
         """Facts about the dataset for the validation report's `dataset` section.
@@ -282,3 +285,37 @@ def stage_members() -> set[str]:
             if not name.startswith("_") and callable(value) and not isinstance(value, type)
         }
     return names
+
+
+#: the stage section whose params each stage function takes
+STAGE_OF_FUNCTION = {
+    "write_sample": "sample",
+    "read_raw": "ingest",
+    "label_checks": "validate",
+    "expectations": "validate",
+    "augment": "augment",
+    "features": "features",
+    "fit": "train",
+    "evaluate": "evaluate",
+    "export_data": "export",
+}
+
+
+def params_models(task: str, functions: dict[str, Callable[..., Any]]) -> dict[str, type[Section]]:
+    """Stage section -> the params model its functions take, read from their `params`
+    annotation (a class their module imports), so that it is declared once."""
+    models: dict[str, type[Section]] = {}
+    for name, stage in STAGE_OF_FUNCTION.items():
+        if name not in functions:
+            continue
+        function = functions[name]
+        annotation = function.__annotations__.get("params")
+        model = function.__globals__.get(annotation) if isinstance(annotation, str) else annotation
+        if not (isinstance(model, type) and issubclass(model, Section)):
+            raise TypeError(
+                f"{task}: {function.__module__}.{name} must annotate `params` with a params "
+                f"model its module imports at run time, got {annotation!r}"
+            )
+        if models.setdefault(stage, model) is not model:
+            raise TypeError(f"{task}: the `{stage}` stage functions take different params models")
+    return models

@@ -22,14 +22,6 @@ from .stages import PRIMARY
 
 class Shapes(Task):
     name = "shapes"
-    params = {
-        "sample": stages.ShapesSampleParams,
-        "ingest": stages.ShapesIngestParams,
-        "validate": stages.ShapesValidateParams,
-        "augment": stages.ShapesAugmentParams,
-        "train": stages.ShapesTrainParams,
-        "evaluate": stages.ShapesEvaluateParams,
-    }
     sample_size = "images"
     tiny = {"sample": {"images": 24}, "train": {"epochs": 20}}
     image_columns = ("image",)

@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import Field
 
 from pipeline.core.evaluation import Baseline, Evaluation, PrimaryMetric
+from pipeline.core.label_rules import one_of
 from pipeline.core.layout import TaskPaths
 from pipeline.core.section import ImageSizeLimits, Section
 from pipeline.core.splits import assign_splits, fingerprint, training_splits
@@ -90,15 +91,7 @@ def label_checks(manifest: pd.DataFrame, params: ShapesValidateParams) -> pd.Dat
 
 
 def expectations(params: ShapesValidateParams) -> list[Any]:
-    import great_expectations as gx
-
-    return [
-        gx.expectations.ExpectColumnValuesToBeInSet(
-            column="shape",
-            value_set=list(SHAPES),
-            meta={"intent": "label", "reason": "shape not circle or square"},
-        )
-    ]
+    return [one_of("shape", list(SHAPES), "shape not circle or square")]
 
 
 def augment(

@@ -10,26 +10,10 @@ from pipeline.tasks.base import PredictOption, PrimaryMetric, Task
 from pipeline.tasks.captions import checks, ingest, predicting, sample, training
 from pipeline.tasks.captions import evaluate as evaluating
 from pipeline.tasks.captions import features as featuring
-from pipeline.tasks.captions.params import (
-    CaptionsEvaluateParams,
-    CaptionsFeaturesParams,
-    CaptionsIngestParams,
-    CaptionsSampleParams,
-    CaptionsTrainParams,
-    CaptionsValidateParams,
-)
 
 
 class Captions(Task):
     name = "captions"
-    params = {
-        "sample": CaptionsSampleParams,
-        "ingest": CaptionsIngestParams,
-        "validate": CaptionsValidateParams,
-        "features": CaptionsFeaturesParams,
-        "train": CaptionsTrainParams,
-        "evaluate": CaptionsEvaluateParams,
-    }
     sample_size = "images"
     tiny = {
         "sample": {"images": 16},

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.core.label_rules import between, none_of
 from pipeline.tasks.captions.ingest import FACTS
 from pipeline.tasks.captions.params import CaptionsValidateParams
 
@@ -19,23 +20,12 @@ def label_checks(manifest: pd.DataFrame, params: CaptionsValidateParams) -> pd.D
 
 
 def expectations(params: CaptionsValidateParams) -> list[Any]:
-    import great_expectations as gx
-
-    E = gx.expectations
-    label = {"intent": "label"}
+    least = params.min_captions
     return [
-        # label: an image needs captions to be learnt or scored
-        E.ExpectColumnValuesToBeBetween(
-            column="check_n_captions",
-            min_value=params.min_captions,
-            meta={**label, "reason": f"fewer than {params.min_captions} captions"},
-        ),
-        # label: an empty caption would teach the model to stop at once
-        E.ExpectColumnValuesToBeInSet(
-            column="check_blank_captions",
-            value_set=[0],
-            meta={**label, "reason": "blank caption"},
-        ),
+        # an image needs captions to be learnt or scored
+        between("check_n_captions", f"fewer than {least} captions", low=least),
+        # an empty caption would teach the model to stop at once
+        none_of("check_blank_captions", "blank caption"),
     ]
 
 

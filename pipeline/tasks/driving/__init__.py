@@ -20,28 +20,10 @@ from pipeline.tasks.driving import (
     training,
 )
 from pipeline.tasks.driving import evaluate as evaluating
-from pipeline.tasks.driving.params import (
-    DrivingAugmentParams,
-    DrivingEvaluateParams,
-    DrivingExportParams,
-    DrivingIngestParams,
-    DrivingSampleParams,
-    DrivingTrainParams,
-    DrivingValidateParams,
-)
 
 
 class Driving(Task):
     name = "driving"
-    params = {
-        "sample": DrivingSampleParams,
-        "ingest": DrivingIngestParams,
-        "validate": DrivingValidateParams,
-        "augment": DrivingAugmentParams,
-        "train": DrivingTrainParams,
-        "evaluate": DrivingEvaluateParams,
-        "export": DrivingExportParams,
-    }
     sample_size = "frames"
     tiny = {
         "sample": {"frames": 120},

@@ -16,12 +16,12 @@ from pipeline.core.images import read_image
 from pipeline.core.layout import TaskPaths
 from pipeline.tasks.base import ExportData
 from pipeline.tasks.driving.evaluate import score
+from pipeline.tasks.driving.params import DrivingExportParams
 from pipeline.tasks.driving.preprocess import to_frame
 
 if TYPE_CHECKING:
     import keras
 
-    from pipeline.tasks.driving.params import DrivingExportParams
 
 #: `evaluate.driving.curve_threshold`'s default: only the primary metric decides an export
 CURVE_THRESHOLD = 0.1

@@ -18,28 +18,10 @@ from pipeline.tasks.plates import (
 from pipeline.tasks.plates import evaluate as evaluating
 from pipeline.tasks.plates import plots as plotting
 from pipeline.tasks.plates.formats import report
-from pipeline.tasks.plates.params import (
-    PlatesAugmentParams,
-    PlatesEvaluateParams,
-    PlatesExportParams,
-    PlatesIngestParams,
-    PlatesSampleParams,
-    PlatesTrainParams,
-    PlatesValidateParams,
-)
 
 
 class Plates(Task):
     name = "plates"
-    params = {
-        "sample": PlatesSampleParams,
-        "ingest": PlatesIngestParams,
-        "validate": PlatesValidateParams,
-        "augment": PlatesAugmentParams,
-        "train": PlatesTrainParams,
-        "evaluate": PlatesEvaluateParams,
-        "export": PlatesExportParams,
-    }
     sample_size = "images"
     tiny = {
         "sample": {"images": 20},

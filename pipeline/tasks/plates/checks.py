@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.core.label_rules import between, none_of
 from pipeline.tasks.plates.params import PlatesValidateParams
 
 
@@ -36,41 +37,15 @@ def label_checks(manifest: pd.DataFrame, params: PlatesValidateParams) -> pd.Dat
 
 
 def expectations(params: PlatesValidateParams) -> list[Any]:
-    import great_expectations as gx
-
-    E = gx.expectations
     tolerance = params.box_tolerance
-    label = {"intent": "label"}
     return [
-        # label: YOLO values are normalised; a little rounding outside [0, 1] is tolerated
-        E.ExpectColumnValuesToBeBetween(
-            column="check_box_min",
-            min_value=-tolerance,
-            meta={**label, "reason": "box value below 0"},
-        ),
-        E.ExpectColumnValuesToBeBetween(
-            column="check_box_max",
-            max_value=1 + tolerance,
-            meta={**label, "reason": "box value above 1"},
-        ),
-        # label: a box with no width or height cannot be learnt nor scored
-        E.ExpectColumnValuesToBeBetween(
-            column="check_box_min_size",
-            min_value=0,
-            strict_min=True,
-            meta={**label, "reason": "box with zero width or height"},
-        ),
-        # label: every box has a class (an id past the class list is `class_<id>`, kept;
-        # a negative id or an empty VOC `<name>` is none)
-        E.ExpectColumnValuesToBeInSet(
-            column="check_unnamed_classes",
-            value_set=[0],
-            meta={**label, "reason": "box with a negative class id or an empty class name"},
-        ),
-        # label: every class is one the detector learns (all of them unless narrowed)
-        E.ExpectColumnValuesToBeInSet(
-            column="check_unknown_classes",
-            value_set=[0],
-            meta={**label, "reason": f"class not in {params.keep_classes}"},
-        ),
+        # YOLO values are normalised; a little rounding outside [0, 1] is tolerated
+        between("check_box_min", "box value below 0", low=-tolerance),
+        between("check_box_max", "box value above 1", high=1 + tolerance),
+        # a box with no width or height cannot be learnt nor scored
+        between("check_box_min_size", "box with zero width or height", low=0, above=True),
+        # every box has a class (an id past the class list is `class_<id>`, kept; a negative
+        # id or an empty VOC `<name>` is none), one the detector learns (all unless narrowed)
+        none_of("check_unnamed_classes", "box with a negative class id or an empty class name"),
+        none_of("check_unknown_classes", f"class not in {params.keep_classes}"),
     ]

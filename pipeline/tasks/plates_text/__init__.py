@@ -22,26 +22,10 @@ from pipeline.tasks.plates_text import (
     training,
 )
 from pipeline.tasks.plates_text import evaluate as evaluating
-from pipeline.tasks.plates_text.params import (
-    PlateTextAugmentParams,
-    PlateTextEvaluateParams,
-    PlateTextExportParams,
-    PlateTextIngestParams,
-    PlateTextTrainParams,
-    PlateTextValidateParams,
-)
 
 
 class PlateText(Task):
     name = "plates_text"
-    params = {
-        "ingest": PlateTextIngestParams,
-        "validate": PlateTextValidateParams,
-        "augment": PlateTextAugmentParams,
-        "train": PlateTextTrainParams,
-        "evaluate": PlateTextEvaluateParams,
-        "export": PlateTextExportParams,
-    }
     tiny = {"augment": {"copies": 1}, "train": {"epochs": 1}}
     plots = (
         loss_history("Plate reader: training and validation loss", "loss (CTC, nats per plate)"),

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.core.label_rules import between, none_of
 from pipeline.tasks.plates.formats.text import CHARSET
 from pipeline.tasks.plates_text.params import PlateTextValidateParams
 
@@ -53,42 +54,19 @@ def label_checks(manifest: pd.DataFrame, params: PlateTextValidateParams) -> pd.
 
 
 def expectations(params: PlateTextValidateParams) -> list[Any]:
-    import great_expectations as gx
-
-    E = gx.expectations
-    text = {"intent": "label"}
+    low, high = params.min_length, params.max_length
     return [
-        # label: a plate has text, and no plate text is longer than a handful of characters
-        E.ExpectColumnValuesToBeBetween(
-            column="check_text_length",
-            min_value=params.min_length,
-            max_value=params.max_length,
-            meta={
-                **text,
-                "reason": f"plate text length not in {params.min_length}-{params.max_length}",
-            },
-        ),
-        # label: only digits, plate letters and the line dash (a recogniser cannot emit others)
-        E.ExpectColumnValuesToBeInSet(
-            column="check_text_foreign",
-            value_set=[0],
-            meta={**text, "reason": f"plate text has characters outside {CHARSET}"},
-        ),
-        # label: the crop is cut with the box, so it must lie in the image
-        E.ExpectColumnValuesToBeBetween(
-            column="check_box_low",
-            min_value=-BOX_TOLERANCE,
-            meta={**text, "reason": "box outside the image"},
-        ),
-        E.ExpectColumnValuesToBeBetween(
-            column="check_box_high",
-            max_value=1 + BOX_TOLERANCE,
-            meta={**text, "reason": "box outside the image"},
-        ),
-        # label: a box a few pixels across holds no readable text
-        E.ExpectColumnValuesToBeBetween(
-            column="check_box_side_pixels",
-            min_value=params.min_box_pixels,
-            meta={**text, "reason": f"plate box under {params.min_box_pixels} px"},
+        # a plate has text, and no plate text is longer than a handful of characters
+        between("check_text_length", f"plate text length not in {low}-{high}", low, high),
+        # only digits, plate letters and the line dash (a recogniser cannot emit others)
+        none_of("check_text_foreign", f"plate text has characters outside {CHARSET}"),
+        # the crop is cut with the box, so it must lie in the image
+        between("check_box_low", "box outside the image", low=-BOX_TOLERANCE),
+        between("check_box_high", "box outside the image", high=1 + BOX_TOLERANCE),
+        # a box a few pixels across holds no readable text
+        between(
+            "check_box_side_pixels",
+            f"plate box under {params.min_box_pixels} px",
+            low=params.min_box_pixels,
         ),
     ]

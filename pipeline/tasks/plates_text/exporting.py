@@ -17,12 +17,12 @@ from pipeline.tasks.base import ExportData
 from pipeline.tasks.plates.formats.text import CHARSET
 from pipeline.tasks.plates_text.augment import MANIFEST
 from pipeline.tasks.plates_text.evaluate import _load_lines, scores
+from pipeline.tasks.plates_text.params import PlateTextExportParams
 from pipeline.tasks.plates_text.reading import read_lines
 
 if TYPE_CHECKING:
     import keras
 
-    from pipeline.tasks.plates_text.params import PlateTextExportParams
 
 RNN_LAYERS = ("GRU", "LSTM", "SimpleRNN")
 
