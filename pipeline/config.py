@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, create_model, model_validator
 from pipeline.core.errors import PipelineError
 from pipeline.core.model_params import AcceleratorParams, BackboneParams, PretrainParams
 from pipeline.core.section import Section
+from pipeline.drift.drift_params import DriftParams
 from pipeline.tasks import TASKS
 
 DEFAULT_PARAMS = Path("params.yaml")
@@ -69,6 +70,7 @@ class Config(Section):
     train: _per_task_section("train", AcceleratorParams)  # type: ignore[valid-type]
     evaluate: _per_task_section("evaluate")  # type: ignore[valid-type]
     export: ExportSection = Field(default_factory=ExportSection)  # type: ignore[valid-type]
+    drift: DriftParams = Field(default_factory=DriftParams)
 
     @model_validator(mode="after")
     def _one_split_per_photo(self) -> Config:

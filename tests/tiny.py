@@ -17,10 +17,12 @@ from pipeline.tasks import TASKS, Task, tasks_with
 
 REPO = Path(__file__).parents[1]
 
-#: settings of no task: a few images of pretraining, a rejection budget for a dozen images
+#: settings of no task: a few images of pretraining, a rejection budget for a dozen images,
+#: no drift profile at registration
 SHARED: dict[str, Any] = {
     "validate": {"max_rejected_fraction": 0.25},
     "pretrain": {"images_per_task": 8, "epochs": 1, "image_size": 32},
+    "drift": {"at_register": False},  # the end-to-end run turns it on: seconds per task
 }
 
 

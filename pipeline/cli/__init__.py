@@ -184,7 +184,7 @@ def register(task: TaskArgument, params: ParamsOption = DEFAULT_PARAMS) -> None:
 def _add_commands() -> None:
     """The registry commands, `predict`, `bench`, `plots`, `deps`, `export` and the commands
     tasks bring."""
-    from pipeline.cli import bench, datasets, deps, export, plots, predict, registry, users
+    from pipeline.cli import bench, datasets, deps, drift, export, plots, predict, registry, users
 
     app.command()(registry.promote)
     app.command()(registry.models)
@@ -196,6 +196,7 @@ def _add_commands() -> None:
     app.command()(users.server)
     app.add_typer(users.users_app, name="users")
     app.command()(export.export)
+    app.command()(drift.drift)
     for task in TASKS.values():
         for command in task.commands():
             app.command()(_one_line_errors(command))

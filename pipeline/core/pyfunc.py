@@ -4,7 +4,9 @@ A task's `serving.py` subclasses `ImageModel` with what differs: the output colu
 request params (with defaults), how its artifacts load (`load`) and how a batch of decoded
 images becomes the answer (`answer`). The base decodes the request (encoded bytes or RGB
 arrays, `core.serving.rgb_images`), merges the params with their defaults and checks that
-the answer has the declared columns, one row per image. `log_image_model` saves the Keras
+the answer has the declared columns, one row per image; with `PIPELINE_TRAIL_DIR` set it
+leaves a bounded sample of the requests' statistics and answers there (`pipeline.drift.trail`,
+what `pipeline drift` reads). `log_image_model` saves the Keras
 models beside the task's other artifact files and logs the module as a model from code
 (MLflow loads the file instead of unpickling an object), refusing one that fails on its own
 input example.
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.serving import log_pyfunc, rgb_images
+from pipeline.drift.trail import record_from_env
 
 if TYPE_CHECKING:
     import keras
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
 class ImageModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     """Images in (an `image` column of encoded bytes, or RGB uint8 arrays), a DataFrame out."""
 
+    #: the task whose model this is (the serving trail's folder)
+    task: ClassVar[str]
     #: output column -> MLflow type, e.g. {"steering": "double"}
     outputs: ClassVar[dict[str, str]]
     #: request params the model reads, with their defaults (typed in the signature)
@@ -61,6 +66,7 @@ class ImageModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
                 f"{type(self).__name__} answered columns {list(answer.columns)} x {len(answer)} "
                 f"rows for {len(images)} images; its contract is {list(self.outputs)}"
             )
+        record_from_env(self.task, images, answer)  # only with PIPELINE_TRAIL_DIR set
         return answer
 
 

@@ -1,6 +1,8 @@
 """`register`: a new registered-model version of the trained model, aliased `candidate`.
 
-A model whose evaluation metrics are not finite (training diverged) is not registered.
+A model whose evaluation metrics are not finite (training diverged) is not registered. The
+train split's drift profile (`pipeline.drift`) is stored with the version, as the artifact
+`drift/` of its run and in `models/<task>/drift/`, for `pipeline drift` to compare with.
 """
 
 import json
@@ -21,6 +23,10 @@ def run(task_name: str, config: Config) -> str:
     tracking.configure_tracking()
     evaluation = Evaluation.from_json(json.loads(metrics.read_text()), task.primary_metric)
     run = json.loads(run_file.read_text())
+    if config.drift.at_register:  # before registering: a model that cannot predict stops here
+        from pipeline.drift.reference import build_reference
+
+        reference = build_reference(task_name, config, model_uri=run["model_uri"])
     version = registry.register(
         task_name,
         run["run_id"],
@@ -30,4 +36,8 @@ def run(task_name: str, config: Config) -> str:
         evaluation.split_fingerprint,
         layout.model_dir(task_name) / "registered.json",
     )
+    if config.drift.at_register:
+        from pipeline.drift.reference import log_reference
+
+        log_reference(run["run_id"], reference)
     return f"{task_name}: registered version {version} as models:/{task_name}@candidate"

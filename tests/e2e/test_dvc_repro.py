@@ -103,7 +103,7 @@ def test_sample_ingest_validate_ran_for_every_task_and_reconcile(repro):
         for stage in ("sample", "ingest", "validate"):
             if stage != "sample" or isinstance(task, Samples):  # plates_text reads plates'
                 assert f"{stage}@{name}" in ran(repro.first)
-        report = repro.read(f"reports/validation/{task}.json")
+        report = repro.read(f"reports/validation/{name}.json")
         assert report["rows_in"] == report["valid"] + report["rejected"]
 
 
@@ -155,6 +155,8 @@ def test_register_makes_each_model_the_candidate(repro):
         registered = repro.read(f"models/{task}/registered.json")
         assert registered["model_uri"] == f"models:/{task}@candidate"
         assert registered["version"] == 1
+        profile = repro.project / f"models/{task}/drift"  # what `pipeline drift` compares with
+        assert {"profile.json", "profile.npz"} <= {p.name for p in profile.iterdir()}, task
 
 
 def test_the_candidates_serve_captions_and_plates_from_image_bytes(repro):

@@ -30,6 +30,7 @@ def squares(model: keras.Model, images: list[np.ndarray]) -> np.ndarray:
 
 
 class ShapeModel(ImageModel):
+    task = "shapes"
     outputs = {"shape": "string"}
 
     def load(self, artifacts: dict[str, Path]) -> None:

@@ -19,6 +19,7 @@ BEAM = 1  # greedy decoding unless a request asks for a beam
 
 
 class Captioner(ImageModel):
+    task = "captions"
     outputs = {"caption": "string"}
     params = {"beam": BEAM}
 

@@ -23,6 +23,7 @@ BATCH = 64  # frames per model call in `predict`: a large request never holds al
 
 
 class Steering(ImageModel):
+    task = "driving"
     outputs = {"steering": "double"}
 
     def load(self, artifacts: dict[str, Path]) -> None:

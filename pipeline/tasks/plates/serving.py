@@ -26,6 +26,7 @@ def extra_packages(detector: str) -> tuple[str, ...]:
 
 
 class Detector(ImageModel):
+    task = "plates"
     outputs = {"count": "long", "boxes": "string"}
     params = {"min_score": MIN_SCORE}
 

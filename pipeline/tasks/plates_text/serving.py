@@ -19,6 +19,7 @@ from pipeline.core.pyfunc import ImageModel
 
 
 class Reader(ImageModel):
+    task = "plates_text"
     outputs = {"text": "string", "score": "double"}
 
     def load(self, artifacts: dict[str, Path]) -> None:

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from pipeline.drift.trail import record_from_env
 from pipeline.tasks.driving.drive.control import SpeedController
 from pipeline.tasks.driving.drive.record import Recorder, as_jpeg
 from pipeline.tasks.driving.drive.steering import Steering, check_frame
@@ -119,5 +121,6 @@ class Driver:
             throttle = self.controller.update(speed)
             if self.recorder is not None:
                 self._record(encoded, frame, steering, throttle, speed)
+            record_from_env("driving", [frame], pd.DataFrame({"steering": [angle]}))
             self.frames += 1
             return "steer", {"steering_angle": steering, "throttle": str(throttle)}
