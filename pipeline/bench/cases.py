@@ -46,8 +46,9 @@ TABLE: tuple[Case[Any], ...] = (
     ),
     Case(
         name="driving-input",
-        what="training input, one epoch: tf.data (names shuffled, frames decoded in parallel) "
-        "vs a Python generator reading, augmenting and preprocessing every frame",
+        what="training input, one epoch: tf.data (frames decoded once into a store on disk, "
+        "indices shuffled) vs a Python generator reading, augmenting and preprocessing every "
+        "frame",
         goal=speedup_at_least(5),
         inputs=driving.frames,
         ours=driving.epoch,

@@ -53,6 +53,11 @@ def fingerprint(params: dict[str, Any], inputs: dict[str, Path]) -> dict[str, st
     }
 
 
+#: what a work folder holds besides checkpoints: its fingerprint, the decoded-frames store
+FRAMES_DIR = "frames"
+KEPT_FILES = {FINGERPRINT_FILE, FRAMES_DIR}
+
+
 def prepare(work_dir: Path, key: dict[str, str]) -> str:
     """Make `work_dir` hold only checkpoints of the training `key`; say what was done."""
     stamp = work_dir / FINGERPRINT_FILE
@@ -62,7 +67,7 @@ def prepare(work_dir: Path, key: dict[str, str]) -> str:
         except (OSError, json.JSONDecodeError):
             previous = None
         if previous == key:
-            if any(path.name != FINGERPRINT_FILE for path in work_dir.iterdir()):
+            if any(path.name not in KEPT_FILES for path in work_dir.iterdir()):
                 return "resuming from the checkpoints of an interrupted run of the same training"
             return ""
         shutil.rmtree(work_dir)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.core.checkpoints import FRAMES_DIR
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams
@@ -47,6 +48,7 @@ def fit(
             params.batch_size,
             shuffle=shuffle,
             seed=seed,
+            store=paths.checkpoints_dir / FRAMES_DIR,  # decoded once, read every epoch
         )
         for rows, shuffle in ((train, True), (val, False))
     )
