@@ -47,12 +47,46 @@ def configure_tracking(check: bool = True) -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI") or embedded_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    if uri.startswith("sqlite:///"):
+        _open_sqlite(uri)
     if check and uri.startswith(("http://", "https://")):
         try:
             mlflow.MlflowClient(uri).search_experiments(max_results=1)
         except Exception as err:  # any failure to reach the server, whatever raised it
             raise store_error(err, "reaching it", uri) from err
     return uri
+
+
+#: how long a process waits for another to finish creating the same SQLite store
+OPEN_TIMEOUT_S = 120.0
+
+
+def _open_sqlite(uri: str) -> None:
+    """Open the runs and registry stores of a SQLite `uri`, one process at a time.
+
+    MLflow creates a new database's tables when a process first opens it, with no lock:
+    two processes opening a fresh `mlflow.db` together (`dvc queue start -j 2`) both run
+    the schema migration and one fails (`table _alembic_tmp_tags already exists`). Opened
+    here under a lock, the second finds the tables made; MLflow keeps the opened stores
+    for the rest of the process. The lock file is in the temp folder, not in the project,
+    so that it never shows in `git status`.
+    """
+    import hashlib
+    import tempfile
+
+    import mlflow
+
+    from pipeline.core.locks import exclusive
+
+    key = hashlib.sha256(uri.encode()).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"pipeline-mlflow-open-{key}.lock"
+    with exclusive(lock, OPEN_TIMEOUT_S, f"another process opening {uri}"):
+        client = mlflow.MlflowClient(uri, uri)
+        try:
+            client.search_experiments(max_results=1)
+            client.search_registered_models(max_results=1)
+        except Exception as err:  # an out-of-date schema, a file that is not a database
+            raise store_error(err, "opening it", uri) from err
 
 
 def store_error(

@@ -88,22 +88,25 @@ def register(
         "test_split_hash": test_split_hash,
         REGISTERED_BY: store.who(mlflow.get_tracking_uri()),
     }
-    try:
+    # one writer at a time: two trainings registering at once would both create a missing
+    # model (the second fails), and SQLite can refuse a writer outright ("database is locked")
+    with store.exclusive(mlflow.get_tracking_uri()):
         try:
-            client.get_registered_model(task)
+            try:
+                client.get_registered_model(task)
+            except Exception as err:
+                if not tracking.is_not_found(err):
+                    raise
+                client.create_registered_model(task, description=f"{task} models of the pipeline")
+            version = _version_of(client, task, run_id, model_uri)
+            reused = version is not None
+            if version is None:
+                with quiet.library_output():  # "Registered model ... already exists. ..."
+                    version = mlflow.register_model(model_uri, task, tags=tags)
+                client.update_model_version(task, version.version, description=description)
+            client.set_registered_model_alias(task, CANDIDATE, version.version)
         except Exception as err:
-            if not tracking.is_not_found(err):
-                raise
-            client.create_registered_model(task, description=f"{task} models of the pipeline")
-        version = _version_of(client, task, run_id, model_uri)
-        reused = version is not None
-        if version is None:
-            with quiet.library_output():  # "Registered model ... already exists. Creating ..."
-                version = mlflow.register_model(model_uri, task, tags=tags)
-            client.update_model_version(task, version.version, description=description)
-        client.set_registered_model_alias(task, CANDIDATE, version.version)
-    except Exception as err:
-        raise tracking.store_error(err, f"registering {task}") from err
+            raise tracking.store_error(err, f"registering {task}") from err
     write_json(
         out_file,
         {

@@ -2,25 +2,22 @@
 
 Only a definite answer of the store ("alias ... not found", "Registered Model ... not
 found") means absent; a refused connection, a timeout or a 5xx is an error, never "no
-champion". Promotions are serialised by an exclusive `fcntl` lock beside the embedded
-store (or in the project for a server), so two `promote` calls on one machine decide
-one after the other. `who` names the user a decision is recorded under: the one the
-tracking server authenticated, the local login only on the embedded store.
+champion". Registrations and promotions are serialised by an exclusive `fcntl` lock
+beside the embedded store (or in the project for a server), so two `register` or
+`promote` calls on one machine write one after the other. `who` names the user a
+decision is recorded under: the one the tracking server authenticated, the local login
+only on the embedded store.
 """
 
 from __future__ import annotations
 
-import fcntl
 import getpass
-import os
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.core import tracking
-from pipeline.core.errors import PipelineError
+from pipeline.core import locks, tracking
 
 LOCK_TIMEOUT_S = 60.0
 
@@ -35,29 +32,9 @@ def lock_path(uri: str) -> Path:
 
 @contextmanager
 def exclusive(uri: str, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold the promotion lock of the store at `uri` (released even if the process dies)."""
-    path = lock_path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout_s
-    with path.open("a") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise PipelineError(
-                        f"another promote or rollback has held {path} for {timeout_s:.0f} s: "
-                        "wait for it to finish and run this again"
-                    ) from None
-                time.sleep(0.05)
-        try:
-            handle.truncate(0)
-            handle.write(f"{os.getpid()}\n")
-            handle.flush()
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Hold the registry lock of the store at `uri` (released even if the process dies)."""
+    with locks.exclusive(lock_path(uri), timeout_s, "another register, promote or rollback"):
+        yield
 
 
 CURRENT_USER = "/api/2.0/mlflow/users/current"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from pipeline.core.accelerate import global_batch
 from pipeline.core.errors import DatasetError
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.io import write_json
@@ -154,7 +155,7 @@ def fit(
         },
     )
     train, val = (
-        _split_dataset(manifest, features, split, tokenizer, params.batch_size, seed)
+        _split_dataset(manifest, features, split, tokenizer, global_batch(params.batch_size), seed)
         for split in ("train", "val")
     )
     model = build_model(

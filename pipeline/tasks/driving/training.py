@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.core.accelerate import global_batch
 from pipeline.core.checkpoints import FRAMES_DIR
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.layout import TaskPaths
@@ -45,7 +46,7 @@ def fit(
             processed_dir,
             rows["image"].tolist(),
             rows["steering"].to_numpy(dtype=np.float32),
-            params.batch_size,
+            global_batch(params.batch_size),
             shuffle=shuffle,
             seed=seed,
             store=paths.checkpoints_dir / FRAMES_DIR,  # decoded once, read every epoch

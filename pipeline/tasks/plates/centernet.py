@@ -62,7 +62,10 @@ def loss(size_weight: float = 0.1, offset_weight: float = 1.0) -> Any:
         mask = centre[..., None]
         size = ops.sum(ops.abs(y_pred[..., SIZE] - y_true[..., SIZE]) * mask) / plates
         offset = ops.sum(ops.abs(y_pred[..., OFFSET] - y_true[..., OFFSET]) * mask) / plates
-        return focal + size_weight * size + offset_weight * offset
+        total = focal + size_weight * size + offset_weight * offset
+        # one value per image: Keras averages a per-image loss over the batch and over the
+        # replicas of a distribution strategy, but sums a scalar one across replicas
+        return ops.broadcast_to(total, ops.shape(y_true)[:1])
 
     return centernet_loss
 

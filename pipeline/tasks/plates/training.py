@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from pipeline.core.accelerate import global_batch
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams
@@ -61,7 +62,7 @@ def fit(
                 processed_dir,
                 rows["image"].tolist(),
                 detector.targets(rows, params, slots),
-                params.batch_size,
+                global_batch(params.batch_size),
                 shuffle=shuffle,
                 seed=seed,
                 size=params.input_size,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.core.accelerate import global_batch
 from pipeline.core.finetune import two_phase_fit
 from pipeline.core.layout import TaskPaths
 from pipeline.core.model_params import BackboneParams, FinetuneParams
@@ -73,7 +74,7 @@ def fit(
             processed_dir,
             rows["image"].tolist(),
             encode(rows["target"].tolist(), CHARSET, steps).astype("float32"),
-            params.batch_size,
+            global_batch(params.batch_size),
             shuffle=shuffle,
             seed=seed,
         )
