@@ -1,6 +1,8 @@
 """The one tiny params profile the tests run with, built from the tasks' own declarations.
 
-Each task declares in its class (`Task.tiny`) how its params shrink to a run of seconds;
+Each params field may declare its value in a run of seconds beside its default
+(`Field(160, gt=0, **tiny(20))`, `pipeline.core.section.tiny`), so each task knows how its
+params shrink (`Task.tiny()`);
 this module adds the few settings of no task (the shared backbone's pretraining, the
 rejection budget that a dozen images needs) and applies both to a copy of params.yaml.
 """
@@ -33,7 +35,7 @@ def tiny_params(
     params = yaml.safe_load((REPO / "params.yaml").read_text()) if params is None else params
     for task in (tasks or TASKS).values():
         params = merged(
-            params, {section: {task.name: values} for section, values in task.tiny.items()}
+            params, {section: {task.name: values} for section, values in task.tiny().items()}
         )
     return merged(params, SHARED)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from pipeline.core.section import Section
+from pipeline.core.section import Section, tiny
 
 
 class BackboneParams(Section):
@@ -32,9 +32,12 @@ class PretrainParams(Section):
 
 
 class FinetuneParams(Section):
-    head_epochs: int = Field(5, ge=0, description="phase 1: base frozen, head trained")
+    head_epochs: int = Field(5, ge=0, description="phase 1: base frozen, head trained", **tiny(1))
     finetune_epochs: int = Field(
-        3, ge=0, description="phase 2: top layers of the base trainable; 0 = feature extractor"
+        3,
+        ge=0,
+        description="phase 2: top layers of the base trainable; 0 = feature extractor",
+        **tiny(0),
     )
     unfreeze: int = Field(20, ge=0, description="top layers of the base trained in phase 2")
     learning_rate: float = Field(1e-3, gt=0)

@@ -1,6 +1,31 @@
-"""Base class of every typed params section."""
+"""Base class of every typed params section, and the tiny value a field declares."""
+
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+TINY = "tiny"
+
+
+def tiny(value: Any) -> dict[str, Any]:
+    """`Field(default, **tiny(value))`: the field's value in a run of seconds (the tests' one
+    params profile, smoke runs), declared beside its default."""
+    return {"json_schema_extra": {TINY: value}}
+
+
+def tiny_values(model: type[BaseModel]) -> dict[str, Any]:
+    """The tiny values `model` and its nested sections declare, nested as params.yaml is."""
+    found: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        key = field.alias or name
+        if isinstance(extra, dict) and TINY in extra:
+            found[key] = extra[TINY]
+        elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            nested = tiny_values(field.annotation)
+            if nested:
+                found[key] = nested
+    return found
 
 
 class Section(BaseModel):

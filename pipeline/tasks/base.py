@@ -28,7 +28,7 @@ from pipeline.core.checked import Checked
 from pipeline.core.evaluation import Baseline as Baseline
 from pipeline.core.evaluation import Evaluation, PrimaryMetric
 from pipeline.core.layout import TaskPaths
-from pipeline.core.section import Section
+from pipeline.core.section import Section, tiny_values
 from pipeline.core.splits import SPLITS
 
 if TYPE_CHECKING:
@@ -53,9 +53,15 @@ class Task:
     splits: ClassVar[tuple[str, ...]] = SPLITS
     #: manifest columns the task's own checks read: validation stops, naming any missing one
     label_columns: ClassVar[tuple[str, ...]] = ()
-    #: a run of seconds (tests, smoke runs): overrides of this task's params subsections,
-    #: e.g. {"sample": {"images": 16}, "train": {"epochs": 1}}; `tests/tiny.py` applies them
-    tiny: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @classmethod
+    def tiny(cls) -> dict[str, dict[str, Any]]:
+        """This task's params shrunk to a run of seconds (tests, smoke runs): per stage
+        section, the values its params models declare with `core.section.tiny`."""
+        return {
+            stage: values for stage, model in cls.params.items() if (values := tiny_values(model))
+        }
+
     #: what `dvc plots show` draws: dvc.yaml `plots` entries, paths under reports/<task>/
     plots: ClassVar[tuple[Any, ...]] = ()
     #: the modules of the task's stages, those making its data (sample, ingest, validate,

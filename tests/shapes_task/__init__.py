@@ -23,7 +23,6 @@ from .stages import PRIMARY
 class Shapes(Task):
     name = "shapes"
     sample_size = "images"
-    tiny = {"sample": {"images": 24}, "train": {"epochs": 20}}
     image_columns = ("image",)
     group_column = "image"
     label_columns = ("shape",)

@@ -14,7 +14,7 @@ from pydantic import Field
 from pipeline.core.evaluation import Baseline, Evaluation, PrimaryMetric
 from pipeline.core.label_rules import one_of
 from pipeline.core.layout import TaskPaths
-from pipeline.core.section import ImageSizeLimits, Section
+from pipeline.core.section import ImageSizeLimits, Section, tiny
 from pipeline.core.splits import assign_splits, fingerprint, training_splits
 from pipeline.tasks.base import Trained
 
@@ -29,7 +29,7 @@ PRIMARY = PrimaryMetric("test_accuracy", greater_is_better=True)
 
 
 class ShapesSampleParams(Section):
-    images: int = Field(12, gt=0)
+    images: int = Field(12, gt=0, **tiny(24))
 
 
 class ShapesIngestParams(Section):
@@ -47,7 +47,7 @@ class ShapesAugmentParams(Section):
 
 
 class ShapesTrainParams(Section):
-    epochs: int = Field(30, gt=0)
+    epochs: int = Field(30, gt=0, **tiny(20))
     batch_size: int = Field(8, gt=0)
     learning_rate: float = Field(0.01, gt=0)
 

@@ -15,19 +15,6 @@ from pipeline.tasks.captions import features as featuring
 class Captions(Task):
     name = "captions"
     sample_size = "images"
-    tiny = {
-        "sample": {"images": 16},
-        "features": {"image_size": 32},
-        # 16 images: val has 2
-        "train": {
-            "epochs": 1,
-            "units": 16,
-            "embedding_dim": 8,
-            "val_from_train": 0.25,
-            "text": {"min_word_count": 2},
-        },
-        "evaluate": {"beam_size": 2},
-    }
     plots = (
         loss_history(
             "Captioner: training and validation loss", "loss (cross-entropy, nats per token)"

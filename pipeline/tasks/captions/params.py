@@ -5,11 +5,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from pipeline.core.model_params import BackboneParams
-from pipeline.core.section import ImageSizeLimits, Section
+from pipeline.core.section import ImageSizeLimits, Section, tiny
 
 
 class CaptionsSampleParams(Section):
-    images: int = Field(400, gt=0, description="pictures in Flicker8k_Dataset")
+    images: int = Field(400, gt=0, description="pictures in Flicker8k_Dataset", **tiny(16))
     dev_fraction: float = Field(0.15, ge=0, lt=1)
     test_fraction: float = Field(0.15, ge=0, lt=1)
     width: int = Field(224, ge=64)
@@ -55,7 +55,9 @@ class CaptionsFeaturesParams(Section):
     backbone: BackboneParams | None = Field(
         None, description="override of the shared `backbone` (e.g. InceptionV3 + imagenet)"
     )
-    image_size: int = Field(128, ge=32, description="side of the square input of the backbone")
+    image_size: int = Field(
+        128, ge=32, description="side of the square input of the backbone", **tiny(32)
+    )
     grid: int = Field(
         2, ge=1, description="feature map average-pooled to grid x grid cells: keeps position"
     )
@@ -84,7 +86,9 @@ class TextParams(Section):
         "no_digits: words without a digit; all: every word",
     )
     min_token_length: int = Field(2, ge=1, description="shorter tokens (e.g. 'a') are dropped")
-    min_word_count: int = Field(10, ge=1, description="rarer train words are out of vocabulary")
+    min_word_count: int = Field(
+        10, ge=1, description="rarer train words are out of vocabulary", **tiny(2)
+    )
     oov: Literal["unk", "drop"] = Field("unk", description="rare words: <unk> token, or dropped")
     max_length: int | None = Field(
         None, ge=3, description="tokens incl. start/end; None = the longest train caption"
@@ -96,11 +100,13 @@ class CaptionsTrainParams(Section):
     embeddings: str = Field(
         "learned", description="learned | glove:<path to glove.6B.<dim>d.txt> (frozen)"
     )
-    embedding_dim: int = Field(200, gt=0, description="ignored for GloVe: the file's size")
-    units: int = Field(256, gt=0, description="image dense, LSTM and merge dense sizes")
+    embedding_dim: int = Field(
+        200, gt=0, description="ignored for GloVe: the file's size", **tiny(8)
+    )
+    units: int = Field(256, gt=0, description="image dense, LSTM and merge dense sizes", **tiny(16))
     dropout: float = Field(0.5, ge=0, lt=1)
     batch_size: int = Field(64, gt=0)
-    epochs: int = Field(30, gt=0)
+    epochs: int = Field(30, gt=0, **tiny(1))
     learning_rate: float = Field(2e-3, gt=0)
     patience: int = Field(4, gt=0, description="early stopping on val_loss, best weights kept")
     min_val_images: int = Field(
@@ -112,10 +118,11 @@ class CaptionsTrainParams(Section):
         lt=1,
         description="only when val has fewer than min_val_images (a partial copy): this seeded "
         "share of train images joins val for early stopping, and leaves train",
+        **tiny(0.25),
     )
 
 
 class CaptionsEvaluateParams(Section):
-    beam_size: int = Field(3, ge=1)
+    beam_size: int = Field(3, ge=1, **tiny(2))
     batch_size: int = Field(64, gt=0, description="images decoded at once")
     grid_images: int = Field(9, ge=1, description="test images shown in the captions plot")

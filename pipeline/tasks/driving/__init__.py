@@ -25,12 +25,6 @@ from pipeline.tasks.driving import evaluate as evaluating
 class Driving(Task):
     name = "driving"
     sample_size = "frames"
-    tiny = {
-        "sample": {"frames": 120},
-        "ingest": {"segment_frames": 10},
-        "augment": {"copies": 1},
-        "train": {"fit": {"head_epochs": 1, "finetune_epochs": 0}},
-    }
     plots = (
         loss_history(
             "Steering model: training and validation loss",

@@ -5,11 +5,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from pipeline.core.model_params import FinetuneParams
-from pipeline.core.section import ExportParams, ImageSizeLimits, Section
+from pipeline.core.section import ExportParams, ImageSizeLimits, Section, tiny
 
 
 class DrivingSampleParams(Section):
-    frames: int = Field(900, gt=0, description="rows of driving_log.csv, 3 frames each")
+    frames: int = Field(
+        900, gt=0, description="rows of driving_log.csv, 3 frames each", **tiny(120)
+    )
     camera_offset: float = Field(
         0.5, ge=0, description="side cameras' distance from the centre, in road half-widths"
     )
@@ -29,7 +31,10 @@ class DrivingIngestParams(Section):
         "by two logs is read once, the later row flagged as a duplicate",
     )
     segment_frames: int = Field(
-        40, gt=0, description="most frames per contiguous segment; a segment is never split"
+        40,
+        gt=0,
+        description="most frames per contiguous segment; a segment is never split",
+        **tiny(10),
     )
     min_split_segments: int = Field(
         2,
@@ -73,7 +78,9 @@ class DrivingAugmentParams(Section):
     steering_correction: float = Field(
         0.2, ge=0, description="added for the left camera, subtracted for the right one"
     )
-    copies: int = Field(2, ge=0, description="random variants per train frame, besides itself")
+    copies: int = Field(
+        2, ge=0, description="random variants per train frame, besides itself", **tiny(1)
+    )
     flip_probability: float = Field(0.5, ge=0, le=1)
     brightness: float = Field(0.4, ge=0, lt=1, description="HSV value scaled by U(1-b, 1+b)")
     shift_pixels: int = Field(40, ge=0, description="horizontal shift U(-s, s) pixels ...")

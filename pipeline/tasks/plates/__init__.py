@@ -23,16 +23,6 @@ from pipeline.tasks.plates.formats import report
 class Plates(Task):
     name = "plates"
     sample_size = "images"
-    tiny = {
-        "sample": {"images": 20},
-        "augment": {"copies": 1},
-        "train": {
-            "input_size": [64, 96],
-            "head_width": 8,
-            "batch_size": 8,
-            "fit": {"head_epochs": 1, "finetune_epochs": 1},
-        },
-    }
     plots = (
         loss_history(
             "Plates detector: training and validation loss",

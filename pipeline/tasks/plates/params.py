@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from pipeline.core.model_params import FinetuneParams
-from pipeline.core.section import ExportParams, ImageSizeLimits, Section
+from pipeline.core.section import ExportParams, ImageSizeLimits, Section, tiny
 
 ASPECT = (1.3, 1.4)  # plate width / height (two-line motorbike plates)
 ONE_LINE_ASPECT = (3.5, 4.5)  # one-line car plates
@@ -16,7 +16,7 @@ JITTER = 0.08  # largest corner shift for the perspective, as a fraction of plat
 
 
 class PlatesSampleParams(Section):
-    images: int = Field(160, gt=0)  # total number of photos
+    images: int = Field(160, gt=0, **tiny(20))  # total number of photos
     negative_fraction: float = Field(0.1, ge=0, le=1)  # share of photos with no plate
     width: int = Field(320, ge=64)  # photo size in pixels
     height: int = Field(240, ge=64)
@@ -66,7 +66,9 @@ class PlatesValidateParams(ImageSizeLimits):
 class PlatesAugmentParams(Section):
     """The textbook's four ways to diversify plates; each applied with its probability."""
 
-    copies: int = Field(2, ge=0, description="augmented variants per train image, besides itself")
+    copies: int = Field(
+        2, ge=0, description="augmented variants per train image, besides itself", **tiny(1)
+    )
     border_probability: float = Field(0.5, ge=0, le=1)
     max_border: float = Field(
         0.3, ge=0, le=1, description="replicated border per side, as a fraction of the side"
@@ -89,15 +91,19 @@ class PlatesTrainParams(Section):
     detector: Literal["centernet", "retinanet"] = Field(
         "centernet", description="centernet: compact, CPU-friendly; retinanet: keras-hub, GPU"
     )
-    input_size: tuple[int, int] = Field((192, 256), description="network input, rows x cols")
+    input_size: tuple[int, int] = Field(
+        (192, 256), description="network input, rows x cols", **tiny([64, 96])
+    )
     stride: Literal[8, 16] = Field(8, description="centernet output stride")
-    head_width: int = Field(64, gt=0, description="channels of the centernet head convolutions")
+    head_width: int = Field(
+        64, gt=0, description="channels of the centernet head convolutions", **tiny(8)
+    )
     heat_sigma: float = Field(
         0.15, gt=0, description="Gaussian of a centre, as a fraction of the box side"
     )
     size_loss_weight: float = Field(0.1, ge=0)
     offset_loss_weight: float = Field(1.0, ge=0)
-    batch_size: int = Field(16, gt=0)
+    batch_size: int = Field(16, gt=0, **tiny(8))
     max_detections: int = Field(20, gt=0)
     fit: FinetuneParams = Field(default_factory=FinetuneParams)
 

@@ -26,7 +26,6 @@ from pipeline.tasks.plates_text import evaluate as evaluating
 
 class PlateText(Task):
     name = "plates_text"
-    tiny = {"augment": {"copies": 1}, "train": {"epochs": 1}}
     plots = (
         loss_history("Plate reader: training and validation loss", "loss (CTC, nats per plate)"),
         "augment/augment_grid.png",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from pipeline.core.section import ExportParams, ImageSizeLimits, Section
+from pipeline.core.section import ExportParams, ImageSizeLimits, Section, tiny
 
 
 class PlateTextIngestParams(Section):
@@ -36,7 +36,9 @@ class PlateTextAugmentParams(Section):
         128, ge=32, description="recogniser input columns (a two-line plate's halves side by side)"
     )
     margin: float = Field(0.05, ge=0, le=0.5, description="box grown by this share per side")
-    copies: int = Field(2, ge=0, description="augmented variants per train crop, besides itself")
+    copies: int = Field(
+        2, ge=0, description="augmented variants per train crop, besides itself", **tiny(1)
+    )
     max_shift: float = Field(0.06, ge=0, le=0.3, description="box corners jitter, share of side")
     max_rotation: float = Field(4.0, ge=0, le=30, description="degrees, U(-r, r)")
     brightness: float = Field(0.35, ge=0, lt=1, description="value scaled by U(1-b, 1+b)")
@@ -53,7 +55,7 @@ class PlateTextAugmentParams(Section):
 
 class PlateTextTrainParams(Section):
     batch_size: int = Field(16, gt=0, description="small: more steps out of CTC's blank phase")
-    epochs: int = Field(16, gt=0)
+    epochs: int = Field(16, gt=0, **tiny(1))
     learning_rate: float = Field(2e-3, gt=0)
     decay_to: float = Field(
         0.05,
