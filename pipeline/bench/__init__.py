@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.bench.case import Figure, Result, Setup, run_case
-from pipeline.bench.cases import CASES
+from pipeline.bench.case import Case, Figure, Result, Setup, run_case
 from pipeline.bench.timing import machine
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import atomic_file, write_json
@@ -24,8 +23,20 @@ from pipeline.core.io import atomic_file, write_json
 Row = dict[str, Any]  # one result as bench.json holds it, with `measured`, `quick`, `machine`
 
 
+def __getattr__(name: str) -> dict[str, Case[Any]]:
+    """`CASES`, the table by name, loaded on first use: the tasks' benchmark modules import
+    this package's scaffold, so this package imports them only once it is itself loaded."""
+    if name == "CASES":
+        from pipeline.bench.cases import CASES
+
+        return CASES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def run(names: list[str], quick: bool, out_dir: Path, seed: int = 42) -> list[Result]:
     """Run the benchmarks `names` (all when empty) and merge them into the folder's report."""
+    from pipeline.bench.cases import CASES
+
     unknown = sorted(set(names) - set(CASES))
     if unknown:
         raise PipelineError(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(CASES)}")
@@ -64,6 +75,8 @@ def earlier_rows(report: Path) -> list[Row]:
 
 def merge(earlier: list[Row], fresh: list[Row]) -> list[Row]:
     """Fresh rows replace earlier rows of the same name; in the table's order."""
+    from pipeline.bench.cases import CASES
+
     by_name = {row["name"]: row for row in earlier} | {row["name"]: row for row in fresh}
     return [by_name[name] for name in CASES if name in by_name]
 

@@ -1,5 +1,7 @@
-"""The export rows: one input through the Keras model (a compiled direct call), its TFLite
-file on LiteRT and its ONNX file on ONNX Runtime, at batch 1, outputs compared first.
+"""The export rows' machinery: one input through the Keras model (a compiled direct call),
+its TFLite file on LiteRT and its ONNX file on ONNX Runtime, at batch 1, outputs compared
+first. A task's row brings its model and inputs (`exported`); the ways, clock, agreement
+and goals are these.
 
 Every way gets the same inputs one at a time and each call is timed on its own: the
 figures are per-input median and p99, the latency a device answering one camera frame at a
@@ -18,12 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.bench.case import Agreement, Figure, Goal, Measured, Setup, Skip, Verdict
+from pipeline.bench.case import Agreement, Case, Figure, Goal, Measured, Setup, Skip, Verdict
 from pipeline.core.edge import ExportedModel
 
 #: largest output difference of either export from Keras, as a share of the largest output
 TOLERANCE = 1e-4
-DRIVING_GOAL_MS = 1.0  # single-frame steering on this CPU
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def per_input(call: Callable[[np.ndarray], Any], inputs: np.ndarray) -> PerInput
     return PerInput(np.concatenate(outputs), np.array(seconds))
 
 
-def _exported(task: str, model: Any, inputs: np.ndarray, source: str, folder: Path) -> Exported:
+def exported(task: str, model: Any, inputs: np.ndarray, source: str, folder: Path) -> Exported:
     """`model` converted to both formats; its Keras call compiled once for one input."""
     import tensorflow as tf
 
@@ -103,51 +104,6 @@ def _exported(task: str, model: Any, inputs: np.ndarray, source: str, folder: Pa
         source,
         {fmt: path.stat().st_size / 1e6 for fmt, path in files.items()},
     )
-
-
-def driving(setup: Setup) -> Exported:
-    """The trained PilotNet when the pipeline has run (full runs), else a fresh one; random
-    camera frames, as the `driving-infer` row uses."""
-    import keras
-
-    from pipeline.core import layout
-    from pipeline.tasks.driving.model import pilotnet
-    from pipeline.tasks.driving.params import DrivingTrainParams
-
-    path = layout.model_path("driving")
-    if not setup.quick and path.is_file():
-        model, source = keras.models.load_model(path, safe_mode=True), "trained PilotNet"
-    else:
-        keras.utils.set_random_seed(setup.seed)
-        model, source = pilotnet(DrivingTrainParams()), "untrained PilotNet"
-    rng = np.random.default_rng(setup.seed)
-    frames = rng.uniform(0, 255, (setup.size(8, 200), 160, 320, 3)).astype(np.float32)
-    return _exported("driving", model, frames, source, setup.folder("export-driving"))
-
-
-def plates(setup: Setup) -> Exported:
-    """The trained CenterNet detector when the pipeline has run (full runs), else a fresh
-    one at the default input size (MobileNetV2 alpha 0.35, random weights); random images."""
-    import keras
-
-    from pipeline.core import layout
-    from pipeline.core.model_params import BackboneParams
-    from pipeline.tasks.plates.detectors import detector_kind, load_detector
-    from pipeline.tasks.plates.detectors.centernet import network
-    from pipeline.tasks.plates.params import PlatesTrainParams
-
-    path, assets = layout.model_path("plates"), layout.assets_dir("plates")
-    if not setup.quick and path.is_file() and detector_kind(assets) == "centernet":
-        model, source = load_detector(path, assets), "trained CenterNet"
-    else:
-        keras.utils.set_random_seed(setup.seed)
-        backbone = BackboneParams(name="MobileNetV2", weights="none", alpha=0.35)
-        model, _ = network(PlatesTrainParams(), backbone)
-        source = "untrained CenterNet (MobileNetV2 alpha 0.35)"
-    shape = tuple(int(v) for v in model.inputs[0].shape[1:])
-    images = np.random.default_rng(setup.seed).uniform(0, 255, (setup.size(4, 100), *shape))
-    folder = setup.folder("export-plates")
-    return _exported("plates", model, images.astype(np.float32), source, folder)
 
 
 def ours(inputs: Exported) -> Runtimes:
@@ -217,3 +173,22 @@ def under_ms(limit_ms: float) -> Goal[Exported]:
 
 def no_slower_than_keras() -> Goal[Exported]:
     return Goal("TFLite median <= Keras median", lambda measured: _judge(measured, None))
+
+
+def case(
+    name: str, what: str, goal: Goal[Exported], inputs: Callable[[Setup], Exported]
+) -> Case[Exported]:
+    """An export row: a task's model and inputs (`inputs`, built with `exported`) through its
+    exported files against its Keras call, each input timed alone."""
+    return Case(
+        name=name,
+        what=what,
+        goal=goal,
+        inputs=inputs,
+        ours=ours,
+        baseline=keras_call,
+        agree=same_outputs,
+        note=about,
+        clock=median_input,
+        repeats=1,  # one run times every input; its median and p99 are the figures
+    )

@@ -118,7 +118,7 @@ def scaled_params(
     source, key = producer(task, params), count_key(task, params)
     count = base.get(task, out["sample"][source][key])
     out["sample"][source][key] = int(count * factor)
-    out["train"][task] = merged(out["train"][task], TASKS[task].tiny.get("train", {}))
+    out["train"][task] = merged(out["train"][task], TASKS[task].tiny().get("train", {}))
     _no_early_stopping(out["train"][task])
     return out
 
@@ -236,7 +236,7 @@ def markdown(runs: list[StageRun], grown: list[Growth], plot_name: str) -> str:
         "## Cost by size (`pipeline bench scale`)",
         "",
         "Each stage in its own process (time and peak RSS include Python and library imports); "
-        "the tasks' tiny training (`Task.tiny`: fixed epochs, small networks), no early "
+        "the tasks' tiny training (`Task.tiny()`: fixed epochs, small networks), no early "
         "stopping, `backbone.weights: none`. Growth from the smallest "
         f"to the largest size: time exponent (1 = linear; goal <= {TIME_EXPONENT_GOAL}) and "
         f"peak-memory ratio (1 = flat; goal <= {MEMORY_RATIO_GOAL}, or at most "

@@ -85,11 +85,19 @@ def test_plates_imports_nothing_of_plates_text():
 
 
 def test_tasks_never_import_the_command_layer():
+    """Nor does a stage's code reach a task's benchmarks: only they may use `pipeline.bench`
+    (its `Case` scaffold), and no other task module imports them."""
+    from pipeline.tasks import TASKS
+
     above = ("pipeline.cli", "pipeline.predict", "pipeline.stages", "pipeline.bench")
-    wrong = {
-        module: sorted(m for m in imported if _under(m, *above))
-        for module, imported in _imports_under("pipeline/tasks").items()
-    }
+    rows = tuple(f"pipeline.tasks.{task}.benchmarks" for task in TASKS)
+    wrong = {}
+    for module, imported in _imports_under("pipeline/tasks").items():
+        in_rows = _under(module, *rows)
+        forbidden = tuple(p for p in above if not (in_rows and p == "pipeline.bench"))
+        wrong[module] = sorted(
+            m for m in imported if _under(m, *forbidden) or (not in_rows and _under(m, *rows))
+        )
     assert not {k: v for k, v in wrong.items() if v}
 
 

@@ -260,9 +260,20 @@ def test_every_benchmark_keeps_its_command_line_name():
     from pipeline.bench.cases import CASES
 
     assert list(CASES) == [
-        "caption-greedy", "caption-beam", "features", "driving-input", "driving-infer",
-        "drive-latency", "ingest-1m", "scale", "repro-noop",
+        "export-plates", "driving-input", "driving-infer", "drive-latency",
+        "drive-latency-tflite", "export-driving", "ingest-1m", "caption-greedy",
+        "caption-beam", "features", "scale", "repro-noop",
     ]  # fmt: skip
+
+
+def test_a_tasks_rows_come_from_its_benchmarks_module_in_registry_order():
+    from pipeline.bench.cases import CASES
+    from pipeline.tasks.captions.benchmarks import CASES as captions
+    from pipeline.tasks.driving.benchmarks import CASES as driving
+    from pipeline.tasks.plates.benchmarks import CASES as plates
+
+    tasks_rows = [case for rows in (plates, driving, captions) for case in rows]
+    assert list(CASES.values())[:-2] == tasks_rows
 
 
 # ---- the report: rows run now replace theirs, the others stay ------------------------------

@@ -56,9 +56,9 @@ def test_each_real_frame_is_answered_with_the_logged_models_angle_for_it(tmp_pat
     _needs_socketio()
     if not RECORDING.is_dir():
         pytest.skip(f"real driving fixture not found at {RECORDING}")
-    from pipeline.bench import drive
     from pipeline.bench.case import Setup
     from pipeline.core.serving import decode_rgb
+    from pipeline.tasks.driving.benchmarks import drive
 
     jpegs = [path.read_bytes() for path in sorted((RECORDING / "IMG").glob("center_*.jpg"))]
     assert len(jpegs) == 100
@@ -110,7 +110,7 @@ def _measured(ours_ms: float, book_ms: float):
     ],
 )
 def test_the_goal_needs_both_halves_and_names_the_one_that_failed(ours_ms, book_ms, met, notes):
-    from pipeline.bench.drive import GOAL
+    from pipeline.tasks.driving.benchmarks.drive import GOAL
 
     verdict = GOAL.judge(_measured(ours_ms, book_ms))
     assert verdict.met is met and verdict.notes == notes

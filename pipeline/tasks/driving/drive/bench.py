@@ -3,8 +3,9 @@
 A client speaking the simulator's own wire protocol (WebSocket from the first request,
 `EIO=4` in the URL, Socket.IO text packets) sends one frame, waits for the answer, sends the
 next, as the simulator does; the time per frame is its frame rate. `pipeline bench
-drive-latency` (pipeline/bench/drive.py) times it with the logged model and with the book's
-`model.predict` per frame; the end-to-end tests play the simulator with the same client.
+drive-latency` (pipeline/tasks/driving/benchmarks/drive.py) times it with the logged model
+and with the book's `model.predict` per frame; the end-to-end tests play the simulator with
+the same client.
 """
 
 from __future__ import annotations

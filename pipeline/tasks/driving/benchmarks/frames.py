@@ -1,4 +1,5 @@
-"""The driving rows: one epoch of training input, steering for one frame; inputs and ways."""
+"""The driving-input and driving-infer rows: one epoch of training input, steering for one
+frame; inputs and ways."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.bench import textbook
 from pipeline.bench.case import Agreement, Goal, Measured, Setup, Verdict, speedup
+from pipeline.tasks.driving.benchmarks import textbook
 
 
 # ---- training input ------------------------------------------------------------------------

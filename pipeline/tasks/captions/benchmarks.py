@@ -1,4 +1,5 @@
-"""The captions rows: greedy and beam decoding, image features; their inputs and ways.
+"""The captions rows of `pipeline bench`: greedy and beam decoding, image features; their
+inputs, our ways and the textbook's (re-created faithfully: one image or one word at a time).
 
 Models are the trained ones when the pipeline has run (`models/...`) and freshly built ones
 of the same shape otherwise: the cost of a forward pass does not depend on the weights.
@@ -12,8 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.bench import textbook
-from pipeline.bench.case import Agreement, Goal, Measured, Setup, Verdict
+from pipeline.bench.case import (
+    Agreement,
+    Case,
+    Goal,
+    Measured,
+    Setup,
+    Verdict,
+    largest_difference_below,
+    speedup_at_least,
+)
 
 
 # ---- decoding ------------------------------------------------------------------------------
@@ -76,11 +85,37 @@ def greedy(inputs: Decoding) -> np.ndarray:
 
 def greedy_textbook(inputs: Decoding) -> list[list[int]]:
     return [
-        textbook.greedy_caption(
-            inputs.model, f, inputs.start, inputs.end, inputs.steps, inputs.never
-        )
+        greedy_caption(inputs.model, f, inputs.start, inputs.end, inputs.steps, inputs.never)
         for f in inputs.features
     ]
+
+
+def greedy_caption(
+    model: Any,
+    feature: np.ndarray,
+    start: int,
+    end: int,
+    steps: int,
+    never: tuple[int, ...] = (),
+) -> list[int]:
+    """The textbook's decoding: for each next word, pad the partial sequence, `predict` a
+    batch of one, take argmax.
+
+    The choice follows the pipeline's decoding rule so the two loops can agree: ids in
+    `never` are never chosen, and the caption does not end before its first word."""
+    ids = [start]
+    for _ in range(steps):
+        sequence = np.zeros((1, steps), np.int32)
+        sequence[0, : len(ids)] = ids
+        probabilities = model.predict([feature[None], sequence], verbose=0)[0, len(ids) - 1]
+        banned = [*never, end] if len(ids) == 1 else list(never)
+        probabilities = probabilities.copy()
+        probabilities[banned] = -np.inf
+        word = int(np.argmax(probabilities))
+        ids.append(word)
+        if word == end:
+            break
+    return ids[1:]
 
 
 def same_tokens(inputs: Decoding, ours: np.ndarray, theirs: list[list[int]]) -> Agreement:
@@ -165,4 +200,52 @@ def features(inputs: Images) -> np.ndarray:
 
 
 def features_textbook(inputs: Images) -> np.ndarray:
-    return textbook.features_one_by_one(inputs.extractor, inputs.files, inputs.image_size)
+    return features_one_by_one(inputs.extractor, inputs.files, inputs.image_size)
+
+
+def features_one_by_one(extractor: Any, files: list[Path], size: int) -> np.ndarray:
+    """The textbook's extraction: load one image, resize and preprocess it, `predict` it
+    alone; in a Python loop."""
+    import tensorflow as tf
+
+    from pipeline.tasks.captions.features import decode_resized
+
+    rows = []
+    for path in files:
+        image = decode_resized(tf.constant(path.read_bytes()), size)
+        rows.append(extractor.predict(image[None], verbose=0)[0])
+    return np.stack(rows)
+
+
+CASES: tuple[Case[Any], ...] = (
+    Case(
+        name="caption-greedy",
+        what="greedy captions: batched compiled decoding vs predict per word per image",
+        goal=speedup_at_least(30),
+        inputs=decoding,
+        ours=greedy,
+        baseline=greedy_textbook,
+        agree=same_tokens,
+        note=about_decoding,
+    ),
+    Case(
+        name="caption-beam",
+        what="batched beam search (k=3) vs our batched greedy",
+        goal=beam_within(2.5),
+        inputs=decoding,
+        ours=beam,
+        baseline=greedy,
+        agree=beam_equals_greedy,
+        note=about_beam,
+    ),
+    Case(
+        name="features",
+        what="image features: tf.data batched extraction vs load-and-predict one image at a time",
+        goal=speedup_at_least(3),
+        inputs=images,
+        ours=features,
+        baseline=features_textbook,
+        agree=largest_difference_below(1e-3, "feature"),
+        note=about_images,
+    ),
+)

@@ -1,7 +1,7 @@
-"""The textbook's way of doing the same work, re-created faithfully as the baselines.
+"""The book's driving code, re-created faithfully as the driving rows' baselines.
 
-Each function does what the book's code does, one image or one word at a time, so that
-the benchmarks compare approaches, not implementations of different things.
+Each function does what the book's code does, one frame at a time in Python, so that the
+benchmarks compare approaches, not implementations of different things.
 """
 
 from __future__ import annotations
@@ -12,46 +12,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-
-
-def greedy_caption(
-    model: Any,
-    feature: np.ndarray,
-    start: int,
-    end: int,
-    steps: int,
-    never: tuple[int, ...] = (),
-) -> list[int]:
-    """For each next word: pad the partial sequence, `predict` a batch of one, take argmax.
-
-    The choice follows the pipeline's decoding rule so the two loops can agree: ids in
-    `never` are never chosen, and the caption does not end before its first word."""
-    ids = [start]
-    for _ in range(steps):
-        sequence = np.zeros((1, steps), np.int32)
-        sequence[0, : len(ids)] = ids
-        probabilities = model.predict([feature[None], sequence], verbose=0)[0, len(ids) - 1]
-        banned = [*never, end] if len(ids) == 1 else list(never)
-        probabilities = probabilities.copy()
-        probabilities[banned] = -np.inf
-        word = int(np.argmax(probabilities))
-        ids.append(word)
-        if word == end:
-            break
-    return ids[1:]
-
-
-def features_one_by_one(extractor: Any, files: list[Path], size: int) -> np.ndarray:
-    """Load one image, resize and preprocess it, `predict` it alone; in a Python loop."""
-    import tensorflow as tf
-
-    from pipeline.tasks.captions.features import decode_resized
-
-    rows = []
-    for path in files:
-        image = decode_resized(tf.constant(path.read_bytes()), size)
-        rows.append(extractor.predict(image[None], verbose=0)[0])
-    return np.stack(rows)
 
 
 def preprocess_frame(rgb: np.ndarray, crop_top: int, crop_bottom: int) -> np.ndarray:
