@@ -27,13 +27,13 @@ import pipeline
 from pipeline.core.mappings import merged
 from pipeline.tasks import TASKS, tasks_with
 
-#: how many images the full and the quick run take: sizes, tasks (None: every task with a
-#: model), the smallest sizes (per task) and the last stage run
-FULL: dict[str, Any] = {"sizes": (1, 3, 10), "tasks": None, "base": {}, "last": None}
-# quick: the machinery on a few dozen frames, up to `augment`: a stage importing TensorFlow
-# and MLflow costs 15-30 s on 2 cores even on 60 frames, too long for a quick check
-QUICK: dict[str, Any] = {"sizes": (1, 3), "tasks": ("driving",), "base": {"driving": 60},
-                         "last": "augment"}  # fmt: skip
+#: what the full and the quick run take: sizes (factors of the smallest), how many tasks
+#: (None: every task with a model; else the first ones), the smallest size (the sample's
+#: params, or `tiny`: each task's tiny sample) and the last stage run
+FULL: dict[str, Any] = {"sizes": (1, 3, 10), "tasks": None, "base": "params", "last": None}
+# quick: the machinery on one task's tiny sample, up to `augment`: a stage importing TensorFlow
+# and MLflow costs 15-30 s on 2 cores even on a few dozen images, too long for a quick check
+QUICK: dict[str, Any] = {"sizes": (1, 3), "tasks": 1, "base": "tiny", "last": "augment"}
 TIME_EXPONENT_GOAL = 1.1  # time may grow at most about linearly with the data
 MEMORY_RATIO_GOAL = 1.25  # peak memory at the largest size within 25% of the smallest's ...
 MEMORY_SLACK_MB = 100  # ... or within 100 MB of it (a small process may grow 25% by little)
@@ -106,7 +106,7 @@ def base_params() -> dict[str, Any]:
 
 
 def scaled_params(
-    params: dict[str, Any], task: str, factor: int, base: dict[str, int], quick: bool
+    params: dict[str, Any], task: str, factor: int, base: str, quick: bool
 ) -> dict[str, Any]:
     """`params` for one task at `factor` times its sample, offline, with the task's tiny
     training (`Task.tiny`: its few epochs and small network) and no early stopping, so that
@@ -116,7 +116,8 @@ def scaled_params(
         name: {"raw_dir": f"data/sample/{producer(name, params)}"} for name in out["data"]
     }
     source, key = producer(task, params), count_key(task, params)
-    count = base.get(task, out["sample"][source][key])
+    tiny = TASKS[source].tiny().get("sample", {})
+    count = tiny[key] if base == "tiny" and key in tiny else out["sample"][source][key]
     out["sample"][source][key] = int(count * factor)
     out["train"][task] = merged(out["train"][task], TASKS[task].tiny().get("train", {}))
     _no_early_stopping(out["train"][task])
@@ -166,7 +167,7 @@ def measure_all(scratch: Path, quick: bool) -> list[StageRun]:
     plan = QUICK if quick else FULL
     params = base_params()
     runs = []
-    for task in plan["tasks"] or tasks_with("train"):
+    for task in tasks_with("train")[: plan["tasks"]]:
         for factor in plan["sizes"]:
             folder = scratch / f"{task}-{factor}x"
             folder.mkdir(parents=True, exist_ok=True)
@@ -241,7 +242,7 @@ def markdown(runs: list[StageRun], grown: list[Growth], plot_name: str) -> str:
         f"to the largest size: time exponent (1 = linear; goal <= {TIME_EXPONENT_GOAL}) and "
         f"peak-memory ratio (1 = flat; goal <= {MEMORY_RATIO_GOAL}, or at most "
         f"{MEMORY_SLACK_MB} MB more), and the slopes: seconds and MB added per 1,000 more "
-        "images (frames for driving: rows of the log, 3 frames each).",
+        "items of the task's sample (its `sample_size`: images, or rows of a log).",
         "",
         f"| task | stage | {head} | time exponent | memory ratio | s / 1,000 | MB / 1,000 | met |",
         "|---|---|" + "---|---|" * len(factors) + "---|---|---|---|---|",

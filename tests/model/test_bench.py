@@ -8,6 +8,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.tasks import TASKS, tasks_with
+
 pytest.importorskip("tensorflow")
 
 from pipeline.cli import app
@@ -64,7 +66,7 @@ def test_scaled_params_are_valid_with_fixed_epochs_and_offline_weights(tmp_path)
     base = scale.base_params()
     for task in tasks_with("train"):  # every task with a model, plates_text included
         source, key = scale.producer(task, base), scale.count_key(task, base)
-        scaled = scale.scaled_params(base, task, 10, {}, quick=False)
+        scaled = scale.scaled_params(base, task, 10, "params", quick=False)
         path = tmp_path / f"{task}.yaml"
         path.write_text(yaml.safe_dump(scaled))
         config = load_config(path)  # unknown or mistyped keys would fail here
@@ -104,13 +106,15 @@ def test_quick_scale_bench_measures_each_stage_at_each_size(tmp_path, monkeypatc
     assert result["agree"] is True, result["agreement"]
     runs = result["data"]["runs"]
     stages = ["sample", "ingest", "validate", "augment"]
-    assert [(r["stage"], r["count"]) for r in runs] == [(s, 60) for s in stages] + [
-        (s, 180) for s in stages
+    task = tasks_with("train")[0]  # the quick run: the first task with a model, its tiny sample
+    tiny = TASKS[task].tiny()["sample"][TASKS[task].sample_size]
+    assert [(r["task"], r["stage"], r["count"]) for r in runs] == [
+        (task, s, n) for n in (tiny, 3 * tiny) for s in stages
     ]
     assert all(r["ok"] and r["seconds"] > 0 and r["peak_mb"] > 50 for r in runs), runs
     assert [g["stage"] for g in result["data"]["growth"]] == stages
     table = (tmp_path / "reports/bench.md").read_text()
-    assert "## Cost by size" in table and "| driving | validate |" in table
+    assert "## Cost by size" in table and f"| {task} | validate |" in table
     assert "![time and peak memory by size](bench_scale.png)" in table
     assert (tmp_path / "reports/bench_scale.png").stat().st_size > 10_000
 
