@@ -14,7 +14,6 @@ import cv2
 import numpy as np
 
 from pipeline.core.backbones import build_backbone
-from pipeline.core.errors import DatasetError
 from pipeline.core.images import ImageDecodeError, read_image
 from pipeline.core.model_params import BackboneParams, PretrainParams
 from pipeline.core.progress import epoch_progress, track
@@ -40,18 +39,19 @@ def draw_train_images(
     return [str(train[i]) for i in chosen]
 
 
-def load_images(paths: list[Path], size: int) -> np.ndarray:
-    """RGB uint8 images resized to size x size: (N, size, size, 3)."""
-    images = np.empty((len(paths), size, size, 3), np.uint8)
-    for i, path in enumerate(track(paths, "pretrain: loading images")):
+def load_images(paths: list[Path], size: int) -> tuple[np.ndarray, list[Path]]:
+    """RGB uint8 images resized to size x size, (N, size, size, 3), and the paths that do
+    not decode (truncated, corrupt, over the pixel limit), skipped."""
+    images, skipped = [], []
+    for path in track(paths, "pretrain: loading images"):
         try:
             rgb = read_image(path)
-        except ImageDecodeError as err:
-            raise DatasetError(
-                f"pretrain: cannot decode {path} ({err}); rerun `dvc repro` to revalidate"
-            ) from None
-        images[i] = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
-    return images
+        except (ImageDecodeError, OSError):
+            skipped.append(path)
+            continue
+        images.append(cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA))
+    stacked = np.stack(images) if images else np.empty((0, size, size, 3), np.uint8)
+    return stacked, skipped
 
 
 def rotation_dataset(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

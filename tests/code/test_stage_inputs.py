@@ -23,6 +23,7 @@ from pipeline.core.manifest import (
     write_manifest,
 )
 from pipeline.core.registry.history import Record
+from tests.tiny import tiny_params
 
 REPO = Path(__file__).parents[2]
 runner = CliRunner()
@@ -48,11 +49,7 @@ def edit_params(change) -> None:
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A working folder with params.yaml shrunk to a few items per task, no data yet."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["sample"]["plates"]["images"] = 12
-    params["sample"]["driving"]["frames"] = 60
-    params["validate"]["max_rejected_fraction"] = 0.25
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params()))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DVC_STAGE", raising=False)
     return tmp_path
@@ -75,7 +72,7 @@ def driving(project):
 MISSING = [  # stage, task, the file it lacks, the command that makes it
     ("validate", "driving", "data/interim/driving/manifest.parquet", "ingest driving"),
     ("augment", "plates", "data/interim/plates/valid.parquet", "validate plates"),
-    ("pretext", "captions", "data/interim/captions/valid.parquet", "validate captions"),
+    ("pretext", "captions", "data/interim/captions/manifest.parquet", "ingest captions"),
     ("features", "captions", "data/interim/captions/valid.parquet", "validate captions"),
     ("train", "driving", "data/processed/driving", "augment driving"),
     ("train", "captions", "data/processed/captions", "features captions"),
@@ -275,3 +272,20 @@ def test_predict_on_an_empty_store_says_to_run_dvc_repro(embedded_store, write_i
     assert line.startswith("error: cannot load models:/plates.champion@champion")
     assert "no model 'plates' is registered yet: run `dvc repro`" in line
     assert "promote" not in line
+
+
+def test_a_task_whose_validation_fails_still_lends_its_train_images_to_the_backbone(project):
+    """One task's failing dataset does not stop another's run: pretext reads the ingest
+    manifest, so the backbone (and every task after it) does not wait on its validation."""
+    run("sample", "captions")
+    images = sorted(Path("data/sample/captions/Flicker8k_Dataset").glob("*.jpg"))
+    for image in images[: len(images) // 2]:  # half the photos cut short: over any budget
+        image.write_bytes(image.read_bytes()[:200])
+    run("ingest", "captions")
+    assert runner.invoke(app, ["validate", "captions"]).exit_code == 1
+    said = run("pretext", "captions")
+    assert "train images for the pretext task" in said and "do not decode skipped" in said
+    import numpy as np
+
+    with np.load("data/pretext/captions.npz") as pretext:
+        assert 0 < len(pretext["images"]) < len(images)
