@@ -23,8 +23,11 @@ from pipeline.tasks import TASKS
 def run(task_name: str, config: Config) -> str:
     task = TASKS[task_name]
     manifest, _ = checked_manifest(manifest_input(task_name), "pretext", task_name, config)
+    # validation's leakage check, kept here: no group that also has a val or test row
+    held_out = manifest.loc[manifest["split"].isin(["val", "test"]), task.group_column]
+    usable = manifest["issue"].isna() & ~manifest[task.group_column].isin(set(held_out))
     chosen = draw_train_images(
-        manifest[manifest["issue"].isna()],
+        manifest[usable],
         task.image_columns[0],
         task_name,
         config.seed,
