@@ -62,37 +62,6 @@ def trail_profile(
     )
 
 
-def raw_profile(
-    task_name: str,
-    data: Path,
-    *,
-    config: object,
-    params: DriftParams,
-    seed: int,
-    embedder: emb.Embedder | None,
-    predict: Predict | None,
-) -> Profile:
-    """The profile of a raw folder as the task's ingest reads it (every split: it is all new)."""
-    from pipeline.tasks import Ingests, task_with
-
-    task = task_with(task_name, "ingest", Ingests)
-    frame = task.read_raw(data, config.for_task("ingest", task_name), seed)  # type: ignore[attr-defined]
-    if "split" in frame.columns:
-        frame = frame[~frame["split"].isin(SKIPPED_SPLITS)]
-    column = served_column(task_name)
-    return build_profile(
-        task_name,
-        frame,
-        data,
-        image_column=column,
-        source=f"raw folder {data}",
-        params=params,
-        seed=seed,
-        embedder=embedder,
-        predict=predict,
-    )
-
-
 def served_column(task_name: str) -> str:
     """The manifest column of the image the task's model is served (driving: the centre
     camera; the side cameras are training aids)."""
@@ -111,12 +80,27 @@ def new_profile(
     embedder: emb.Embedder | None,
     predict: Predict | None,
 ) -> Profile:
-    """A trail folder's profile, or a raw folder's; one line when DATA is neither."""
+    """A trail folder's profile, or a raw folder's as the task's ingest reads it (every split:
+    it is all new); one line when DATA is neither."""
+    from pipeline.tasks import Ingests, task_with
+
     if not data.is_dir():
         raise PipelineError(f"{data}: no such folder (give a raw dataset or a serving trail)")
     found = trail.trail_dir(data, task_name)
     if found is not None:
         return trail_profile(found, task_name, params, seed, embedder)
-    return raw_profile(
-        task_name, data, config=config, params=params, seed=seed, embedder=embedder, predict=predict
+    task = task_with(task_name, "ingest", Ingests)
+    frame = task.read_raw(data, config.for_task("ingest", task_name), seed)  # type: ignore[attr-defined]
+    if "split" in frame.columns:
+        frame = frame[~frame["split"].isin(SKIPPED_SPLITS)]
+    return build_profile(
+        task_name,
+        frame,
+        data,
+        image_column=served_column(task_name),
+        source=f"raw folder {data}",
+        params=params,
+        seed=seed,
+        embedder=embedder,
+        predict=predict,
     )

@@ -23,7 +23,7 @@ from pipeline.core.io import atomic_file, write_json
 from pipeline.drift import embedding as emb
 from pipeline.drift import values as labels
 from pipeline.drift.drift_params import DriftParams
-from pipeline.drift.stats import STAT_NAMES, image_stats
+from pipeline.drift.stats import STAT_NAMES, image_stats, shrunk
 
 PROFILE_JSON, PROFILE_NPZ = "profile.json", "profile.npz"
 FORMAT = 1
@@ -102,17 +102,6 @@ def load(folder: Path) -> Profile:
     )
 
 
-def _shrunk(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    height, width = rgb.shape[:2]
-    scale = KEEP_SIDE / max(height, width)
-    if scale >= 1:
-        return rgb
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-
-
 @dataclass
 class ImageSummary:
     """What `summarise_images` learnt of a list of image files."""
@@ -155,7 +144,7 @@ def summarise_images(
         if len(pixels) < max_embeddings and (embed is None or position in embed):
             pixels.append(emb.pixel_embedding(rgb))
             if embedder is not None:
-                kept.append(_shrunk(rgb))
+                kept.append(shrunk(rgb, KEEP_SIDE))
     values = {
         f"image.{name}": np.asarray([r[name] for r in rows], np.float64) for name in STAT_NAMES
     }

@@ -87,6 +87,22 @@ def read_pool(
     )
 
 
+def shifted_pools(
+    task: str, frame: pd.DataFrame, root: Path, column: str, embedder: emb.Embedder | None
+) -> dict[str, Pool]:
+    """The rows' pools as they are ("original"), darkened and blurred: `shifted_copies`'s
+    batches."""
+    transforms: dict[str, Transform | None] = {
+        "original": None,
+        "darkened": darken,
+        "blurred": blur,
+    }
+    return {
+        kind: read_pool(task, frame, root, column, embedder, transform)
+        for kind, transform in transforms.items()
+    }
+
+
 def group_split(
     groups: pd.Series, new_share: float, rng: np.random.Generator, max_new: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -206,15 +222,7 @@ def plates_cases(
     root = realdata / "plates"
     frame = _manifest("plates", root)
     egyptian = frame["folder"].str.startswith("telattar")
-    transforms: dict[str, Transform | None] = {
-        "original": None,
-        "darkened": darken,
-        "blurred": blur,
-    }
-    vn = {
-        kind: read_pool("plates", frame[~egyptian], root, "image", embedder, t)
-        for kind, t in transforms.items()
-    }
+    vn = shifted_pools("plates", frame[~egyptian], root, "image", embedder)
     eg = read_pool("plates", frame[egyptian], root, "image", embedder)
     everything = np.random.default_rng(seed).permutation(len(vn["original"].frame))
     out = [
@@ -239,15 +247,7 @@ def driving_cases(
     frame = _manifest("driving", root)
     repo = frame["recording"].str.split("/").str[0].str.split("#").str[0]
     base = "UjjwalSaxena__Behavior-Cloning-DataSet-Ujjwal"
-    transforms: dict[str, Transform | None] = {
-        "original": None,
-        "darkened": darken,
-        "blurred": blur,
-    }
-    main = {
-        kind: read_pool("driving", frame[repo == base], root, "center", embedder, t)
-        for kind, t in transforms.items()
-    }
+    main = shifted_pools("driving", frame[repo == base], root, "center", embedder)
     rng = np.random.default_rng(seed)
     reference = main["original"].profile(
         rng.permutation(len(main["original"].frame)), f"recording {base}", params

@@ -21,12 +21,12 @@ STAT_NAMES = (
 MEASURE_SIDE = 512
 
 
-def _measured(rgb: np.ndarray) -> np.ndarray:
-    """The image shrunk (never enlarged) so its longest side is at most MEASURE_SIDE."""
+def shrunk(rgb: np.ndarray, side: int) -> np.ndarray:
+    """The image shrunk (never enlarged) so its longest side is at most `side` pixels."""
     import cv2
 
     height, width = rgb.shape[:2]
-    scale = MEASURE_SIDE / max(height, width)
+    scale = side / max(height, width)
     if scale >= 1:
         return rgb
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -39,7 +39,7 @@ def image_stats(rgb: np.ndarray) -> dict[str, float]:
     import cv2
 
     height, width = rgb.shape[:2]
-    small = _measured(rgb)
+    small = shrunk(rgb, MEASURE_SIDE)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     means = small.reshape(-1, 3).mean(axis=0)
     return {

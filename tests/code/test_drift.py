@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.drift import trail
-from pipeline.drift.batches import raw_profile, trail_profile
+from pipeline.drift.batches import new_profile, trail_profile
 from pipeline.drift.compare import compare
 from pipeline.drift.drift_params import DriftParams
 from pipeline.drift.profile import build_profile, load
@@ -128,7 +128,7 @@ def test_a_profile_round_trips_through_json_and_npz_without_pickle(reference, tm
 def saved_reference(folders, tmp_path_factory):
     from pipeline.config import load_config
 
-    profile = raw_profile(
+    profile = new_profile(
         "plates",
         folders["reference"],
         config=load_config(),

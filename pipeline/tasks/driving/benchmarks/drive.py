@@ -14,7 +14,7 @@ against the logged model's compiled Keras call (this row's "ours").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ import numpy as np
 
 from pipeline.bench.case import Agreement, Figure, Goal, Measured, Setup, Skip, Verdict
 from pipeline.core.errors import PipelineError
+from pipeline.tasks.driving.benchmarks.frames import pilotnet_model
 from pipeline.tasks.driving.drive.bench import Drove, Latency, SimulatorClient, drive, simulator
 
 GOAL_MEDIAN_MS = 10.0
@@ -112,18 +113,11 @@ def sample_frames(setup: Setup) -> list[bytes]:
 def keras_model(setup: Setup, jpegs: list[bytes]) -> tuple[Any, str]:
     """The trained model when the pipeline has run (full runs), else a fresh PilotNet whose
     angles on these frames span [-0.9, 0.9], so an answer for the wrong frame would show."""
-    import keras
-
-    from pipeline.core import layout
     from pipeline.core.serving import decode_rgb
-    from pipeline.tasks.driving.model import pilotnet
-    from pipeline.tasks.driving.params import DrivingTrainParams
 
-    path = layout.model_path("driving")
-    if not setup.quick and path.is_file():
-        return keras.models.load_model(path, safe_mode=True), "trained model"
-    keras.utils.set_random_seed(setup.seed)
-    model = pilotnet(DrivingTrainParams())
+    model, trained = pilotnet_model(setup)
+    if trained:
+        return model, "trained model"
     frames = np.stack([decode_rgb(jpeg) for jpeg in jpegs]).astype(np.float32)
     angles = model.predict(frames, verbose=0).ravel()
     scale = 1.8 / max(float(np.ptp(angles)), 1e-9)
@@ -194,51 +188,48 @@ def _pooled(runs: list[Any]) -> Latency:
     return Latency.of(np.concatenate([run.output.seconds for run in runs]))
 
 
-def judge(measured: Measured[Servers]) -> Verdict:
-    """Median under GOAL_MEDIAN_MS and GOAL_RATIO times faster than `predict`, per frame;
-    median and p99 over every timed frame, and which goal failed."""
-    ours_latency, book_latency = _pooled(measured.ours), _pooled(measured.baseline)
-    ratio = book_latency.median_ms / ours_latency.median_ms
-    failed = []
-    if not ours_latency.median_ms < GOAL_MEDIAN_MS:
-        failed.append(f"median {ours_latency.median_ms:.2f} ms is not under {GOAL_MEDIAN_MS:g}")
-    if not ratio >= GOAL_RATIO:
-        failed.append(f"{ratio:.1f}x predict is under {GOAL_RATIO:g}x")
-    figures = (
-        Figure("ours median", ours_latency.median_ms, "ms"),
-        Figure("ours p99", ours_latency.p99_ms, "ms"),
-        Figure("predict median", book_latency.median_ms, "ms"),
-        Figure("predict p99", book_latency.p99_ms, "ms"),
+def _judged(
+    measured: Measured[Servers],
+    names: tuple[str, str],
+    goals: Callable[[float, float], dict[str, bool]],
+) -> Verdict:
+    """Median and p99 of both ways over every timed frame, shown as `names`; the ratio of the
+    baseline's median over ours; `goals` of ours' median and that ratio map what to say when
+    a goal is missed to whether it is met."""
+    ours, baseline = _pooled(measured.ours), _pooled(measured.baseline)
+    ratio = baseline.median_ms / ours.median_ms
+    figures = tuple(
+        Figure(f"{name} {which}", getattr(way, f"{which}_ms"), "ms")
+        for name, way in zip(names, (ours, baseline), strict=True)
+        for which in ("median", "p99")
     )
+    failed = [reason for reason, met in goals(ours.median_ms, ratio).items() if not met]
     notes = tuple(f"goal not met: {reason}" for reason in failed)
     return Verdict(not failed, ratio, notes=notes, figures=figures)
+
+
+def _drive_goals(median_ms: float, ratio: float) -> dict[str, bool]:
+    """Median under GOAL_MEDIAN_MS and GOAL_RATIO times faster than `predict`, per frame."""
+    return {
+        f"median {median_ms:.2f} ms is not under {GOAL_MEDIAN_MS:g}": median_ms < GOAL_MEDIAN_MS,
+        f"{ratio:.1f}x predict is under {GOAL_RATIO:g}x": ratio >= GOAL_RATIO,
+    }
+
+
+def _tflite_goals(median_ms: float, ratio: float) -> dict[str, bool]:
+    """The TFLite server's median at most TFLITE_GOAL_MS and no slower than the logged
+    model's server in the same run."""
+    return {
+        f"median {median_ms:.2f} ms is above {TFLITE_GOAL_MS:g}": median_ms <= TFLITE_GOAL_MS,
+        f"{ratio:.2f}x the logged model is slower than it": ratio >= 1.0,
+    }
 
 
 GOAL: Goal[Servers] = Goal(
-    f"median < {GOAL_MEDIAN_MS:g} ms per frame and ratio >= {GOAL_RATIO:g}", judge
+    f"median < {GOAL_MEDIAN_MS:g} ms per frame and ratio >= {GOAL_RATIO:g}",
+    lambda measured: _judged(measured, ("ours", "predict"), _drive_goals),
 )
-
-
-def judge_tflite(measured: Measured[Servers]) -> Verdict:
-    """The TFLite server's median at most TFLITE_GOAL_MS and no slower than the logged
-    model's server in the same run; median and p99 of both."""
-    tflite, logged = _pooled(measured.ours), _pooled(measured.baseline)
-    ratio = logged.median_ms / tflite.median_ms
-    failed = []
-    if not tflite.median_ms <= TFLITE_GOAL_MS:
-        failed.append(f"median {tflite.median_ms:.2f} ms is above {TFLITE_GOAL_MS:g}")
-    if not ratio >= 1.0:
-        failed.append(f"{ratio:.2f}x the logged model is slower than it")
-    figures = (
-        Figure("TFLite median", tflite.median_ms, "ms"),
-        Figure("TFLite p99", tflite.p99_ms, "ms"),
-        Figure("logged model median", logged.median_ms, "ms"),
-        Figure("logged model p99", logged.p99_ms, "ms"),
-    )
-    notes = tuple(f"goal not met: {reason}" for reason in failed)
-    return Verdict(not failed, ratio, notes=notes, figures=figures)
-
-
 TFLITE_GOAL: Goal[Servers] = Goal(
-    f"median <= {TFLITE_GOAL_MS:g} ms per frame and ratio >= 1", judge_tflite
+    f"median <= {TFLITE_GOAL_MS:g} ms per frame and ratio >= 1",
+    lambda measured: _judged(measured, ("TFLite", "logged model"), _tflite_goals),
 )

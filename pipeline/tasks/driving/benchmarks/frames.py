@@ -106,10 +106,10 @@ class Steering:
     source: str  # where the model comes from
 
 
-def steering(setup: Setup) -> Steering:
-    """The trained PilotNet when the pipeline has run, else a fresh one; random frames."""
+def pilotnet_model(setup: Setup) -> tuple[Any, bool]:
+    """The trained PilotNet when the pipeline has run (full runs), else a fresh one seeded by
+    the row; and whether it is the trained one."""
     import keras
-    import tensorflow as tf
 
     from pipeline.core import layout
     from pipeline.tasks.driving.model import pilotnet
@@ -117,13 +117,24 @@ def steering(setup: Setup) -> Steering:
 
     path = layout.model_path("driving")
     if not setup.quick and path.is_file():
-        model, source = keras.models.load_model(path, safe_mode=True), "trained model"
-    else:
-        keras.utils.set_random_seed(setup.seed)
-        model, source = pilotnet(DrivingTrainParams()), "untrained PilotNet"
-    count = setup.size(8, 100)
+        return keras.models.load_model(path, safe_mode=True), True
+    keras.utils.set_random_seed(setup.seed)
+    return pilotnet(DrivingTrainParams()), False
+
+
+def random_frames(setup: Setup, count: int) -> np.ndarray:
+    """`count` camera frames (160x320 RGB, float32) of random pixels, seeded by the row."""
     rng = np.random.default_rng(setup.seed)
-    pixels = rng.uniform(0, 255, (count, 160, 320, 3)).astype(np.float32)
+    return rng.uniform(0, 255, (count, 160, 320, 3)).astype(np.float32)
+
+
+def steering(setup: Setup) -> Steering:
+    """The trained PilotNet when the pipeline has run, else a fresh one; random frames."""
+    import tensorflow as tf
+
+    model, trained = pilotnet_model(setup)
+    source = "trained model" if trained else "untrained PilotNet"
+    pixels = random_frames(setup, setup.size(8, 100))
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     return Steering(model, call, pixels, source)
 
