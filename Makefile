@@ -29,13 +29,14 @@ $(VENV)/.installed: $(BIN)/python requirements/main.lock pyproject.toml
 
 # The tests also use the team server's PostgreSQL driver (requirements/server.lock), the
 # simulator drive server's old Socket.IO generation (requirements/drive.lock) and the
-# converters and runtimes of `pipeline export` (requirements/export.lock, edge.lock).
+# converters and runtimes of `pipeline export` (requirements/export.lock, edge.lock) and Ray
+# Tune for `pipeline tune` (requirements/tune.lock).
 $(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.lock requirements/server.lock \
-  requirements/drive.lock requirements/export.lock requirements/edge.lock
-	@echo "Installing the dev tools of requirements/dev.lock, server.lock, drive.lock, export.lock and edge.lock into $(VENV)"
+  requirements/drive.lock requirements/export.lock requirements/edge.lock requirements/tune.lock
+	@echo "Installing the dev tools of requirements/dev.lock, server.lock, drive.lock, export.lock, edge.lock and tune.lock into $(VENV)"
 	@$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python \
 	  -r requirements/dev.lock -r requirements/server.lock -r requirements/drive.lock \
-	  -r requirements/export.lock -r requirements/edge.lock
+	  -r requirements/export.lock -r requirements/edge.lock -r requirements/tune.lock
 	@touch $@
 
 install: $(VENV)/.installed ## Create .venv from the lock file
@@ -104,6 +105,7 @@ lock: $(BIN)/python ## Re-resolve requirements/*.lock from requirements/*.in
 	cd requirements && ../$(UV) pip compile drive.in --python-version 3.11 -o drive.lock
 	cd requirements && ../$(UV) pip compile export.in --python-version 3.11 -o export.lock
 	cd requirements && ../$(UV) pip compile edge.in --python-version 3.11 -o edge.lock
+	cd requirements && ../$(UV) pip compile tune.in --python-version 3.11 -o tune.lock
 
 ui: install ## Open the MLflow UI on the embedded store (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db

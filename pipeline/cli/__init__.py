@@ -185,6 +185,7 @@ def _add_commands() -> None:
     """The registry commands, `predict`, `bench`, `plots`, `deps`, `export` and the commands
     tasks bring."""
     from pipeline.cli import bench, datasets, deps, drift, export, plots, predict, registry, users
+    from pipeline.cli.tune import tune
 
     app.command()(registry.promote)
     app.command()(registry.models)
@@ -197,6 +198,7 @@ def _add_commands() -> None:
     app.add_typer(users.users_app, name="users")
     app.command()(export.export)
     app.command()(drift.drift)
+    app.command()(tune)
     for task in TASKS.values():
         for command in task.commands():
             app.command()(_one_line_errors(command))

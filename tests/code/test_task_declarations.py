@@ -7,7 +7,7 @@ import sys
 from pipeline.tasks import TASKS, declaration_errors
 from pipeline.tasks.base import Trains
 
-HEAVY = ("tensorflow", "keras", "mlflow", "great_expectations", "matplotlib")
+HEAVY = ("tensorflow", "keras", "mlflow", "great_expectations", "matplotlib", "ray")
 
 
 def test_starting_the_cli_imports_no_heavy_library():
