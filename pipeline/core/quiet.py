@@ -43,7 +43,8 @@ QUIET_ENV = {
 }
 
 #: Python loggers whose warnings are about the library, not about the user's data or run
-QUIET_LOGGERS = ("absl", "tensorflow", "h5py")
+#: (a new embedded store's schema migration logs each step at INFO: mlflow's db utils, alembic)
+QUIET_LOGGERS = ("absl", "tensorflow", "h5py", "mlflow.store.db.utils", "alembic")
 
 #: Python warnings about the libraries' own affairs that point at our line calling them
 QUIET_WARNING_MESSAGES = (

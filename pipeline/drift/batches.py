@@ -14,7 +14,14 @@ from pipeline.drift import embedding as emb
 from pipeline.drift import trail
 from pipeline.drift import values as labels
 from pipeline.drift.drift_params import DriftParams
-from pipeline.drift.profile import Predict, Profile, build_profile, embedding_note, spread
+from pipeline.drift.profile import (
+    Predict,
+    Profile,
+    build_profile,
+    embedding_note,
+    served_column,
+    spread,
+)
 from pipeline.drift.stats import STAT_NAMES
 
 #: manifest splits that are not data of their own (frames listed twice)
@@ -60,14 +67,6 @@ def trail_profile(
         images=len(records),
         facts={"embedding_note": note},
     )
-
-
-def served_column(task_name: str) -> str:
-    """The manifest column of the image the task's model is served (driving: the centre
-    camera; the side cameras are training aids)."""
-    from pipeline.tasks import TASKS
-
-    return TASKS[task_name].image_columns[0]
 
 
 def new_profile(

@@ -237,3 +237,11 @@ def embedding_note(embedder: emb.Embedder | None) -> str:
             "models/backbone/backbone.weights.h5 (run `pipeline pretrain`)"
         )
     return "shared backbone (models/backbone/backbone.weights.h5) + pixel embedding"
+
+
+def served_column(task_name: str) -> str:
+    """The manifest column of the image the task's model is served (driving: the centre
+    camera; the side cameras are training aids)."""
+    from pipeline.tasks import TASKS
+
+    return TASKS[task_name].image_columns[0]

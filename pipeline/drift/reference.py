@@ -18,7 +18,6 @@ import pandas as pd
 from pipeline.core import layout
 from pipeline.core.errors import PipelineError
 from pipeline.drift import embedding as emb
-from pipeline.drift.batches import served_column
 from pipeline.drift.drift_params import DriftParams
 from pipeline.drift.profile import (
     Predict,
@@ -27,6 +26,7 @@ from pipeline.drift.profile import (
     image_paths,
     load,
     predict_values,
+    served_column,
 )
 
 ARTIFACT = "drift"

@@ -34,7 +34,22 @@ from tests.servers import free_port, mlflow_server  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
-PARAMS = Path(__file__).resolve().parents[2] / "params.yaml"
+
+def _params_file() -> Path:
+    """The repository's params, without the drift profile at registration: these models are
+    registered with no dataset behind them."""
+    import tempfile
+
+    import yaml
+
+    params = yaml.safe_load((Path(__file__).resolve().parents[2] / "params.yaml").read_text())
+    params["drift"]["at_register"] = False
+    path = Path(tempfile.mkdtemp(prefix="params-")) / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+PARAMS = _params_file()
 
 
 def _postgres_bin() -> Path | None:
