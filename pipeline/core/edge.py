@@ -43,6 +43,11 @@ class ExportedModel:
                 self._load_tflite(threads)
             else:
                 self._load_onnx(threads)
+        except ModuleNotFoundError as err:
+            raise PipelineError(
+                f"cannot load {self.path}: its runtime ({err.name}) is not installed: "
+                "uv pip install -r requirements/edge.lock"
+            ) from None
         except Exception as err:  # each runtime has its own error types for a bad file
             first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
             raise PipelineError(f"cannot load {self.path} as {self.format}: {first}") from None

@@ -98,6 +98,11 @@ def to_onnx(model: keras.Model, path: Path) -> Path:
     try:
         with _converter_output():
             model.export(str(path), format="onnx", verbose=False, opset_version=ONNX_OPSET)
+    except ModuleNotFoundError as err:
+        raise ExportError(
+            f"{model.name}: the ONNX converter ({err.name}) is not installed: "
+            "uv pip install -r requirements/export.lock"
+        ) from None
     except Exception as err:
         raise ExportError(f"{model.name}: the ONNX export failed: {str(err)[:300]}") from None
     return path
