@@ -49,12 +49,15 @@ class _Problems:
 
 
 def _stop_on_sigterm() -> None:
-    """`kill` stops the server like Ctrl-C does (the recording is closed either way)."""
+    """`kill` stops the server like Ctrl-C does (the recording is closed either way), and
+    Ctrl-C stops it even when the parent process ignored SIGINT (an ignored signal is
+    inherited, and Python then leaves it ignored: a server that could never be stopped)."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def drive(
