@@ -77,6 +77,9 @@ class Profile:
 def load(folder: Path) -> Profile:
     """The profile saved in `folder`, or one line saying what is missing."""
     meta_path, npz_path = folder / PROFILE_JSON, folder / PROFILE_NPZ
+    if (folder / "NO_PROFILE.txt").is_file():  # the register stage ran without profiling
+        reason = (folder / "NO_PROFILE.txt").read_text().splitlines()[0]
+        raise PipelineError(f"{folder}: {reason}")
     if not meta_path.is_file() or not npz_path.is_file():
         raise PipelineError(
             f"{folder} is not a drift profile (needs {PROFILE_JSON} and {PROFILE_NPZ}): give "

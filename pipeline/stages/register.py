@@ -9,9 +9,22 @@ import json
 
 from pipeline.config import Config
 from pipeline.core import layout, registry, tracking
+from pipeline.core.io import atomic_dir
 from pipeline.stages.inputs import require
 from pipeline.tasks import Trains, task_with
 from pipeline.tasks.base import Evaluation
+
+
+def _no_reference(task_name: str) -> None:
+    """`models/<task>/drift/` (a declared output) without a profile, saying why: an earlier
+    model's profile must not be taken for this one's."""
+    from pipeline.drift.reference import reference_dir
+
+    with atomic_dir(reference_dir(task_name)) as folder:
+        (folder / "NO_PROFILE.txt").write_text(
+            "drift.at_register is false: no drift profile was stored with this version.\n"
+            "Set it to true and rerun `dvc repro`, or give `pipeline drift` a profile folder.\n"
+        )
 
 
 def run(task_name: str, config: Config) -> str:
@@ -40,4 +53,6 @@ def run(task_name: str, config: Config) -> str:
         from pipeline.drift.reference import log_reference
 
         log_reference(run["run_id"], reference)
+    else:
+        _no_reference(task_name)
     return f"{task_name}: registered version {version} as models:/{task_name}@candidate"

@@ -68,6 +68,9 @@ def test_train_evaluate_register_on_one_epoch(project, task):
     assert int(candidate.version) == 1 and candidate.run_id == run["run_id"]
     registered = json.loads((project / f"models/{task}/registered.json").read_text())
     assert registered["model_uri"] == f"models:/{task}@candidate"
+    # the tiny params store no drift profile: dvc.yaml's declared output says so instead
+    no_profile = project / f"models/{task}/drift/NO_PROFILE.txt"
+    assert "drift.at_register is false" in no_profile.read_text()
 
     _invoke("register", task)  # the same model again: no new version
     assert len(client.search_model_versions(f"name='{task}'")) == 1
