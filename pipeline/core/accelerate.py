@@ -13,6 +13,9 @@ whose step size does not grow with the gradient's magnitude, and the few devices
 machine (2-8) leave a tuned rate in its working range. Scaling out further is a new
 setting to tune, not a rule to apply.
 
+Several machines: `TF_CONFIG` naming a cluster (as TFJob, Vertex AI or Ray Train set it)
+gives `MultiWorkerMirroredStrategy` over every worker (see `multiworker.py`).
+
 `PIPELINE_CPU_DEVICES=N` splits the CPU into N logical devices (on a machine without GPUs)
 so that the several-device path runs, and is tested, where there is no GPU.
 """
@@ -25,6 +28,7 @@ from typing import Any
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.model_params import AcceleratorParams
+from pipeline.core.multiworker import TF_CONFIG_ENV, worker_role
 
 CPU_DEVICES_ENV = "PIPELINE_CPU_DEVICES"
 
@@ -39,6 +43,14 @@ def distribution_strategy(params: AcceleratorParams) -> tuple[Any, str]:
     import keras
     import tensorflow as tf
 
+    role = worker_role()
+    if role is not None and cpu_devices_wanted() > 1:
+        raise PipelineError(
+            f"{CPU_DEVICES_ENV} splits one machine's CPU, {TF_CONFIG_ENV} names a cluster of "
+            "machines: unset one of them"
+        )
+    # the cluster's strategy must exist before TensorFlow starts its runtime
+    cluster = tf.distribute.MultiWorkerMirroredStrategy() if role is not None else None
     gpus = tf.config.list_physical_devices("GPU")
     capable = [
         gpu
@@ -50,7 +62,13 @@ def distribution_strategy(params: AcceleratorParams) -> tuple[Any, str]:
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
     cpus = 1 if gpus else _cpu_devices(cpu_devices_wanted())
     strategy: Any
-    if len(gpus) > 1:
+    if cluster is not None and role is not None:
+        strategy = cluster
+        device = (
+            f"{role.describe()}, {cluster.num_replicas_in_sync} replicas "
+            "(MultiWorkerMirroredStrategy)"
+        )
+    elif len(gpus) > 1:
         strategy = tf.distribute.MirroredStrategy()
         device = f"{len(gpus)} GPUs (MirroredStrategy)"
     elif cpus > 1:

@@ -23,6 +23,7 @@ import numpy as np
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.model_params import FinetuneParams
+from pipeline.core.multiworker import chief_value, distributed_fit, is_multi_worker
 
 if TYPE_CHECKING:
     import keras
@@ -122,25 +123,32 @@ def _fit_phase(
     verbose: int,
 ) -> dict[str, list[float]]:
     import keras
+    import tensorflow as tf
 
     log = backup.with_name(f"{backup.name}_epochs.jsonl")
-    model.fit(
-        train,
-        validation_data=val,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        shuffle=False,  # tf.data shuffles; Keras would only warn
-        verbose=verbose,
-        callbacks=[
-            _epoch_logger(log),  # before the backup: a logged epoch may be redone, never lost
-            keras.callbacks.BackupAndRestore(str(backup)),
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=patience, restore_best_weights=True
-            ),
-            keras.callbacks.TerminateOnNaN(),  # stops on NaN and on inf
-            *callbacks,
-        ],
-    )
+    every_callback = [
+        _epoch_logger(log),  # before the backup: a logged epoch may be redone, never lost
+        keras.callbacks.BackupAndRestore(str(backup)),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=patience, restore_best_weights=True
+        ),
+        keras.callbacks.TerminateOnNaN(),  # stops on NaN and on inf
+        *callbacks,
+    ]
+    if is_multi_worker(tf.distribute.get_strategy()):  # Keras' fit fails there
+        distributed_fit(
+            model, train, val, epochs=epochs, initial_epoch=initial_epoch, callbacks=every_callback
+        )
+    else:
+        model.fit(
+            train,
+            validation_data=val,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            shuffle=False,  # tf.data shuffles; Keras would only warn
+            verbose=verbose,
+            callbacks=every_callback,
+        )
     history = read_epoch_log(log)
     check_finite(history, first_epoch=initial_epoch)
     return history
@@ -176,9 +184,11 @@ def two_phase_fit(
         if base is not None:
             base.trainable = False
         _compile(model, params.learning_rate, loss, metrics, jit_compile, compile_kwargs)
-        if phase1_weights.is_file() and phase1_history.is_file():  # phase 1 finished before
-            model.load_weights(phase1_weights)
-            history = json.loads(phase1_history.read_text())
+        # phase 1 finished before (on a cluster: the chief's folder decides for every worker)
+        if chief_value(phase1_weights.is_file() and phase1_history.is_file()):
+            if phase1_history.is_file():  # a worker takes the chief's weights in phase 2
+                model.load_weights(phase1_weights)
+            history = json.loads(phase1_history.read_text()) if phase1_history.is_file() else {}
         else:
             history = _fit_phase(
                 model,

@@ -17,6 +17,7 @@ from pipeline.core.io import (
     remove_stale_temps,
     write_json,
 )
+from pipeline.core.multiworker import WorkerRole, worker_role
 from pipeline.stages.inputs import checked_provenance, processed_input
 from pipeline.tasks import Trains, task_with
 from pipeline.tasks.base import PrimaryMetric
@@ -48,12 +49,15 @@ def run(task_name: str, config: Config) -> str:
 
     params = stage_params(task_name, config)
     paths = layout.task_paths(task_name, config.raw_dir(task_name), layout.task_reports(task_name))
+    strategy, device = distribution_strategy(config.train)
+    role = worker_role()
+    if role is not None and not role.is_chief:
+        return _train_as_worker(task, task_name, config, strategy, device, role, paths)
     remove_stale_temps(layout.model_dir(task_name))  # left by a killed run
     resume_note = checkpoints.prepare(
         paths.checkpoints_dir,
         checkpoints.fingerprint(params, {"data": paths.processed_dir, "backbone": SELFSUP_WEIGHTS}),
     )
-    strategy, device = distribution_strategy(config.train)
     with tracking.start_run(task_name, params, layout.run_file(task_name)) as run:
         # Creating a run draws from Python's `random` in some stores and not in others:
         # seed after it, so the same inputs train the same model whatever the store.
@@ -74,6 +78,11 @@ def run(task_name: str, config: Config) -> str:
         with atomic_file(layout.model_path(task_name)) as tmp:
             model.save(tmp)
             normalise_keras_archive(tmp)
+        if role is not None:
+            # The cluster's workers have stopped: what follows must not wait for them (a
+            # prediction of the cluster's model is a collective operation), so the chief goes
+            # on with the saved model, on its own devices.
+            model = task.load_model(layout.model_path(task_name), paths)
         write_json(layout.task_reports(task_name) / "history.json", _history_rows(history))
         tracking.log_history(history)
         tracking.log_artifacts(paths.assets_dir, "assets")
@@ -90,6 +99,51 @@ def run(task_name: str, config: Config) -> str:
         + f"{task_name}: trained {model.name} for {epochs} epochs on {device} "
         f"(backbone weights: {backbone}); model {layout.model_path(task_name)}, "
         f"MLflow run {run.info.run_name} ({run.info.run_id})"
+    )
+
+
+def _train_as_worker(
+    task: Trains,
+    task_name: str,
+    config: Config,
+    strategy: Any,
+    device: str,
+    role: WorkerRole,
+    paths: layout.TaskPaths,
+) -> str:
+    """Train beside the chief; write nothing in the workspace and log nothing to MLflow.
+
+    The worker's backups and assets go to a scratch folder: its weights equal the chief's,
+    which saves them. On a resume the chief's backups decide (`multiworker.chief_value`).
+    """
+    import tempfile
+    from pathlib import Path
+
+    import keras
+
+    with tempfile.TemporaryDirectory(
+        prefix=f"pipeline-{task_name}-{role.task_type}{role.index}-"
+    ) as scratch_dir:
+        scratch = Path(scratch_dir)
+        worker_paths = replace(
+            paths,
+            assets_dir=scratch / "assets",
+            checkpoints_dir=scratch / "checkpoints",
+            reports_dir=scratch / "reports",
+        )
+        keras.utils.set_random_seed(config.seed)
+        with strategy.scope():
+            trained = task.fit(
+                config.for_task("train", task_name),
+                config.backbone,
+                worker_paths,
+                seed=config.seed,
+                jit_compile=config.train.jit_compile,
+            )
+    epochs = len(trained.history.get("loss", []))
+    return (
+        f"{task_name}: {role.describe()} trained {epochs} epochs on {device}; wrote nothing "
+        f"(the chief saves and logs); weights sha256 {_weights_digest(trained.model)}"
     )
 
 
