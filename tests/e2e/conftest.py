@@ -40,6 +40,18 @@ class Repro:
         self.settled = False
 
 
+@pytest.fixture(autouse=True)
+def _one_worker_for_the_shared_run(request) -> None:
+    """`--dist loadgroup` keeps the tests of the shared run on one worker by adding "@repro"
+    to their ids; a pytest that ignores it (9.2 with pytest-xdist 3.8) makes every worker run
+    its own `dvc repro`, minutes each, and a test that changes params meets another's half."""
+    grouping = getattr(request.config.option, "loadgroup", False)
+    if grouping and "repro" in request.fixturenames and "@" not in request.node.nodeid:
+        pytest.fail(
+            "pytest-xdist did not group the end-to-end tests: install requirements/dev.lock"
+        )
+
+
 @pytest.fixture(scope="session")
 def repro(tmp_path_factory) -> Repro:
     project = tmp_path_factory.mktemp("repro") / "project"
