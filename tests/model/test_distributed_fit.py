@@ -64,32 +64,22 @@ def test_an_interrupted_loop_resumes_at_the_next_epoch_from_its_backup(tmp_path)
                 raise KeyboardInterrupt
 
     class Epochs(keras.callbacks.Callback):
-        seen: list[int] = []
+        def __init__(self):
+            super().__init__()
+            self.seen: list[int] = []
 
         def on_epoch_begin(self, epoch, logs=None):
             self.seen.append(epoch)
 
-    backup = str(tmp_path / "backup")
-    model, train, val = _model_and_data()
+    def four_epochs_backed_up(callback: keras.callbacks.Callback) -> None:
+        model, train, val = _model_and_data()  # fresh weights each time, as a new process
+        backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+        distributed_fit(model, train, val, epochs=4, initial_epoch=0, callbacks=[backup, callback])
+
     with pytest.raises(KeyboardInterrupt):
-        distributed_fit(
-            model,
-            train,
-            val,
-            epochs=4,
-            initial_epoch=0,
-            callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt()],
-        )
-    model, train, val = _model_and_data()  # a new process: fresh weights
+        four_epochs_backed_up(Interrupt())
     epochs = Epochs()
-    distributed_fit(
-        model,
-        train,
-        val,
-        epochs=4,
-        initial_epoch=0,
-        callbacks=[keras.callbacks.BackupAndRestore(backup), epochs],
-    )
+    four_epochs_backed_up(epochs)
     assert epochs.seen == [2, 3]  # epochs 0 and 1 were backed up before the interruption
 
 
